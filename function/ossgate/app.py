@@ -1,0 +1,153 @@
+"""Wiring: event → Request → route → response dict. Routes are small; the logic lives in the modules they call."""
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+from . import __version__, auth, cors, credentials, httpio, tickets
+from .errors import ConfigError, OssgateError, RequestError
+from .log import JsonLogger
+
+
+def utc_now():
+    return datetime.now(timezone.utc)
+
+
+def random_object_id():
+    return uuid.uuid4().hex
+
+
+class Invocation:
+    """One request and what its routes may ask for; credentials are read only when a route needs them."""
+
+    def __init__(self, app, request, context, now):
+        self.app = app
+        self.config = app.config
+        self.request = request
+        self.context = context
+        self.now = now
+        self._credentials = None
+
+    def credentials(self):
+        if self._credentials is None:
+            self._credentials = self.app.credentials_provider(self.config, self.context)
+        return self._credentials
+
+    def user_id(self):
+        return auth.authenticate(self.request, self.config, self.now.timestamp())
+
+    def secrets(self):
+        found = list(self.config.secrets())
+        if self._credentials is not None:
+            found += self._credentials.secrets()
+        return found
+
+
+def create_upload(inv):
+    ticket_request = tickets.parse_ticket_request(inv.request.json())
+    user_id = inv.user_id()
+    return 200, tickets.upload_ticket(
+        inv.config, inv.credentials(), user_id, ticket_request, inv.now, inv.app.random_id())
+
+
+def generate_signature(inv):
+    user_id = inv.user_id()
+    return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
+
+
+ROUTES = {
+    "/v1/uploads": {"POST": create_upload},
+    "/generate_signature": {"GET": generate_signature},
+}
+
+
+def runtime_credentials(config, context):
+    return credentials.runtime_credentials(context)
+
+
+class App:
+    def __init__(self, config_loader, credentials_provider=runtime_credentials, clock=utc_now,
+                 random_id=random_object_id, logger=None, routes=None):
+        self._config_loader = config_loader
+        self._config = None
+        self._config_error = None
+        self.credentials_provider = credentials_provider
+        self.clock = clock
+        self.random_id = random_id
+        self.logger = logger or JsonLogger()
+        self.routes = routes or ROUTES
+
+    @property
+    def config(self):
+        """Built once per instance; a bad configuration is remembered and answered on every request."""
+        if self._config is None and self._config_error is None:
+            try:
+                self._config = self._config_loader()
+            except ConfigError as exc:
+                self._config_error = exc
+        if self._config_error is not None:
+            raise self._config_error
+        return self._config
+
+    def handle(self, event, context=None):
+        started = time.perf_counter()
+        fallback_id = getattr(context, "request_id", None) or uuid.uuid4().hex
+        request, route, origin_headers, inv = None, None, {}, None
+        try:
+            request = httpio.parse_event(event, fallback_id)
+            route = request.path
+            status, body, headers = self._dispatch(request, context)
+        except OssgateError as exc:
+            status, body, headers = exc.status, exc.to_body(request.request_id if request else fallback_id), {}
+            if exc.code == "method_not_allowed" and route in self.routes:
+                headers = {"Allow": ", ".join(sorted(self.routes[route]) + ["OPTIONS"])}
+        except Exception as exc:  # the contract: anything unexpected is a 500 with the request id, logged
+            request_id = request.request_id if request else fallback_id
+            self.logger.exception("unhandled_exception", exc, secrets=self._secrets(), requestId=request_id)
+            status, body, headers = 500, OssgateError(
+                "internal_error", "an unexpected error occurred; quote the requestId when reporting it"
+            ).to_body(request_id), {}
+        if request is not None and self._config is not None:
+            origin_headers = cors.response_headers(self._config.cors_origins, request.header("origin"))
+        headers = dict(headers, **origin_headers)
+        self._log_access(request, fallback_id, status, body, started)
+        return httpio.response(status, body, headers)
+
+    def _dispatch(self, request, context):
+        if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+            return self._healthz(request)
+        config = self.config
+        if request.method == "OPTIONS":
+            return 204, None, cors.preflight_headers(config.cors_origins, request.header("origin"))
+        methods = self.routes.get(request.path)
+        if methods is None:
+            raise RequestError("not_found", "no route %s %s" % (request.method, request.path[:200]))
+        route = methods.get(request.method)
+        if route is None:
+            raise RequestError("method_not_allowed", "%s is not allowed on %s" % (request.method, request.path))
+        status, body = route(Invocation(self, request, context, self.clock()))
+        return status, body, {}
+
+    def _healthz(self, request):
+        try:
+            self.config
+        except ConfigError as exc:
+            body = exc.to_body(request.request_id)
+            body.update(ok=False, version=__version__)
+            return exc.status, body, {}
+        return 200, {"ok": True, "version": __version__}, {}
+
+    def _secrets(self):
+        return self._config.secrets() if self._config is not None else []
+
+    def _log_access(self, request, fallback_id, status, body, started):
+        code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        self.logger.write(
+            "info" if status < 500 else "error", "request",
+            secrets=self._secrets(),
+            requestId=request.request_id if request else fallback_id,
+            method=request.method if request else None,
+            route=request.path[:200] if request else None,
+            status=status, code=code,
+            latencyMs=round((time.perf_counter() - started) * 1000, 3),
+        )

@@ -1,0 +1,234 @@
+"""The function's configuration: one typed, validated object built from the environment once per instance.
+
+This module and credentials.py are the only ones that read the environment; everything else is handed a Config.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+from .errors import ConfigError
+
+MAX_TICKET_TTL = 3600
+MAX_OBJECT_SIZE = 5 * 1024 ** 3
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+MIN_SESSION_SECRET_BYTES = 32
+
+AUTH_MODES = ("wechat", "anonymous")
+CREDENTIALS_MODES = ("runtime", "assume_role", "default_chain")
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+_PROFILE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_PREFIX_RE = re.compile(r"^([A-Za-z0-9._-]+/)*$")
+_TYPE_PATTERN_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
+_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
+_ROLE_ARN_RE = re.compile(r"^acs:ram::\d+:role/[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_size: int
+    content_types: Tuple[str, ...] = ()  # empty: any type
+    ttl: Optional[int] = None
+
+    @property
+    def restricts_types(self):
+        return bool(self.content_types)
+
+    def allows_type(self, content_type):
+        if not self.content_types:
+            return True
+        major = content_type.split("/", 1)[0]
+        return any(p == content_type or p == major + "/*" for p in self.content_types)
+
+
+@dataclass(frozen=True)
+class Config:
+    bucket: str
+    region: str
+    upload_host: str
+    endpoint: str
+    auth_mode: str
+    upload_prefix: str = "uploads/"
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    ticket_ttl: int = 600
+    cors_origins: Tuple[str, ...] = ()
+    wechat_appid: Optional[str] = None
+    wechat_secret: Optional[str] = field(default=None, repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    session_secrets: Tuple[bytes, ...] = field(default=(), repr=False)
+    session_ttl: int = 7200
+    credentials_mode: str = "runtime"
+    sts_role_arn: Optional[str] = None
+    sts_duration: int = 3600
+    callback_url: Optional[str] = None
+    callback_public_key: Optional[str] = field(default=None, repr=False)
+    download_ttl: int = 300
+
+    def secrets(self):
+        """Values that must never appear in a response or a log line."""
+        values = [self.wechat_secret] + [s.decode("utf-8", "replace") for s in self.session_secrets]
+        return [v for v in values if v]
+
+
+def _get(env, name):
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _required(env, name):
+    value = _get(env, name)
+    if value is None:
+        raise ConfigError("%s is required" % name)
+    return value
+
+
+def _int(env, name, default, low, high):
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,12}", raw):
+        raise ConfigError("%s must be a whole number of seconds or bytes, got %r" % (name, raw))
+    value = int(raw)
+    if not low <= value <= high:
+        raise ConfigError("%s must be between %d and %d, got %d" % (name, low, high, value))
+    return value
+
+
+def _url(env, name, default=None):
+    value = _get(env, name) or default
+    if value is not None and not _URL_RE.match(value):
+        raise ConfigError("%s must be an http(s) URL, got %r" % (name, value))
+    return value.rstrip("/") if value else value
+
+
+def _choice(env, name, choices, default=None):
+    value = _get(env, name) or default
+    if value not in choices:
+        raise ConfigError("%s must be one of %s, got %r" % (name, ", ".join(choices), value))
+    return value
+
+
+def _whole_number(value, low, high):
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
+    """UPLOAD_PROFILES: `{"<name>": {"maxSize": bytes, "contentTypes": [...], "ttl": seconds}}`."""
+    if raw is None:
+        return {"default": Profile("default", DEFAULT_MAX_SIZE)}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % exc.msg)
+    if not isinstance(data, dict) or not data:
+        raise ConfigError("UPLOAD_PROFILES must be a non-empty JSON object of profiles")
+    profiles = {}
+    for name, spec in data.items():
+        where = "UPLOAD_PROFILES[%r]" % name
+        if not _PROFILE_NAME_RE.match(name):
+            raise ConfigError("%s: a profile name is 1-32 of a-z 0-9 _ -" % where)
+        if not isinstance(spec, dict):
+            raise ConfigError("%s must be an object" % where)
+        unknown = set(spec) - {"maxSize", "contentTypes", "ttl"}
+        if unknown:
+            raise ConfigError("%s has unknown settings: %s" % (where, ", ".join(sorted(unknown))))
+        max_size = spec.get("maxSize", DEFAULT_MAX_SIZE)
+        if not _whole_number(max_size, 1, MAX_OBJECT_SIZE):
+            raise ConfigError("%s.maxSize must be a whole number of bytes from 1 to 5 GiB" % where)
+        types = spec.get("contentTypes", [])
+        if not isinstance(types, list) or not all(isinstance(t, str) and _TYPE_PATTERN_RE.match(t) for t in types):
+            raise ConfigError('%s.contentTypes must be a list like ["image/jpeg", "image/*"]' % where)
+        ttl = spec.get("ttl")
+        if ttl is not None and not _whole_number(ttl, 1, ticket_ttl_limit):
+            raise ConfigError("%s.ttl must be a whole number of seconds from 1 to %d" % (where, ticket_ttl_limit))
+        profiles[name] = Profile(name, max_size, tuple(t.lower() for t in types), ttl)
+    if "default" not in profiles:
+        raise ConfigError('UPLOAD_PROFILES must define a "default" profile')
+    return profiles
+
+
+def _session_secrets(env):
+    raw = _get(env, "SESSION_SECRETS")
+    secrets = tuple(s.strip().encode("utf-8") for s in (raw or "").split(",") if s.strip())
+    if not secrets:
+        raise ConfigError("SESSION_SECRETS is required when AUTH_MODE=wechat")
+    if any(len(s) < MIN_SESSION_SECRET_BYTES for s in secrets):
+        raise ConfigError("every SESSION_SECRETS entry must be at least %d bytes" % MIN_SESSION_SECRET_BYTES)
+    return secrets
+
+
+def _upload_prefix(env):
+    prefix = env.get("UPLOAD_PREFIX", "uploads/").strip()
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if not _PREFIX_RE.match(prefix) or any(part in (".", "..") for part in prefix.split("/")):
+        raise ConfigError("UPLOAD_PREFIX must be path segments of A-Z a-z 0-9 . _ - ending in /, got %r" % prefix)
+    return prefix
+
+
+def _cors_origins(env):
+    raw = _get(env, "CORS_ALLOW_ORIGINS")
+    origins = tuple(o.strip().rstrip("/") for o in (raw or "").split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^\s/?#]+", origin):
+            raise ConfigError("CORS_ALLOW_ORIGINS entries must be exact origins like https://a.example or *")
+    return origins
+
+
+def from_environ(env):
+    """Build and validate the Config; raises ConfigError naming the first bad variable."""
+    bucket = _required(env, "OSS_BUCKET")
+    if not _BUCKET_RE.match(bucket) or "--" in bucket:
+        raise ConfigError("OSS_BUCKET %r is not a valid bucket name" % bucket)
+    region = _required(env, "OSS_REGION")
+    if region.startswith("oss-") or not _REGION_RE.match(region):
+        raise ConfigError("OSS_REGION must be a region id like cn-hangzhou (no oss- prefix), got %r" % region)
+    auth_mode = _choice(env, "AUTH_MODE", AUTH_MODES)
+    ticket_ttl = _int(env, "TICKET_TTL_SECONDS", 600, 60, MAX_TICKET_TTL)
+    settings = dict(
+        bucket=bucket,
+        region=region,
+        upload_host=_url(env, "OSS_UPLOAD_HOST", "https://%s.oss-%s.aliyuncs.com" % (bucket, region)),
+        endpoint=_url(env, "OSS_ENDPOINT", "https://oss-%s.aliyuncs.com" % region),
+        auth_mode=auth_mode,
+        upload_prefix=_upload_prefix(env),
+        profiles=parse_profiles(_get(env, "UPLOAD_PROFILES"), ticket_ttl),
+        ticket_ttl=ticket_ttl,
+        cors_origins=_cors_origins(env),
+        wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        session_ttl=_int(env, "SESSION_TTL_SECONDS", 7200, 60, 30 * 86400),
+        credentials_mode=_choice(env, "CREDENTIALS_MODE", CREDENTIALS_MODES, "runtime"),
+        sts_duration=_int(env, "STS_DURATION_SECONDS", 3600, 900, 43200),
+        callback_url=_url(env, "CALLBACK_URL"),
+        callback_public_key=_get(env, "OSS_CALLBACK_PUBLIC_KEY"),
+        download_ttl=_int(env, "DOWNLOAD_TTL_SECONDS", 300, 1, 604800),
+    )
+    if auth_mode == "wechat":
+        settings.update(
+            wechat_appid=_required(env, "WECHAT_APPID"),
+            wechat_secret=_required(env, "WECHAT_SECRET"),
+            session_secrets=_session_secrets(env),
+        )
+    if settings["credentials_mode"] == "assume_role":
+        arn = _required(env, "OSS_STS_ROLE_ARN")
+        if not _ROLE_ARN_RE.match(arn):
+            raise ConfigError("OSS_STS_ROLE_ARN must look like acs:ram::<uid>:role/<name>")
+        settings["sts_role_arn"] = arn
+    key = settings["callback_public_key"]
+    if key is not None and "BEGIN PUBLIC KEY" not in key:
+        raise ConfigError("OSS_CALLBACK_PUBLIC_KEY must be a PEM public key")
+    return Config(**settings)
+
+
+def load():
+    """The Config of this process's environment."""
+    import os
+
+    return from_environ(os.environ)

@@ -1,0 +1,123 @@
+"""FC 3.0 HTTP-trigger events in, the four-field response dict out (reference/fc-runtime.md "Handler")."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+from urllib.parse import unquote
+
+from .errors import RequestError
+
+MAX_BODY_BYTES = 64 * 1024  # every request body of this API is a small JSON object
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: Dict[str, str] = field(default_factory=dict)  # names lowercased
+    query: Dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    request_id: str = ""
+    source_ip: str = ""
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def json(self):
+        """The body as a JSON object; RequestError (400/413) when it is not one."""
+        if len(self.body) > MAX_BODY_BYTES:
+            raise RequestError("request_too_large", "the request body is over %d bytes" % MAX_BODY_BYTES)
+        if not self.body.strip():
+            raise RequestError("bad_request", "a JSON body is required")
+        try:
+            data = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise RequestError("bad_request", "the body is not valid UTF-8 JSON")
+        if not isinstance(data, dict):
+            raise RequestError("bad_request", "the body must be a JSON object")
+        return data
+
+
+def _string_map(value, lower_keys):
+    if not isinstance(value, dict):
+        return {}
+    result = {}
+    for name, item in value.items():
+        if not isinstance(name, str):
+            continue
+        if isinstance(item, list):
+            item = ",".join(str(v) for v in item)
+        elif not isinstance(item, str):
+            item = "" if item is None else str(item)
+        key = name.lower() if lower_keys else name
+        result[key] = result[key] + "," + item if key in result else item
+    return result
+
+
+def _body(event):
+    body = event.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise RequestError("bad_request", "the event body is not a string")
+    if event.get("isBase64Encoded") is True:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("bad_request", "the body is marked base64 but is not")
+    return body.encode("utf-8", "surrogatepass")
+
+
+def _path(event, http):
+    path = http.get("path")
+    if not isinstance(path, str) or not path:
+        raw = event.get("rawPath")
+        path = unquote(raw) if isinstance(raw, str) and raw else "/"
+    path = "/" + path.lstrip("/")
+    return path.rstrip("/") or "/"
+
+
+def parse_event(event, fallback_request_id=""):
+    """bytes/str/dict of an HTTP-trigger event → Request; RequestError (400) if it is not one."""
+    if isinstance(event, (bytes, bytearray)):
+        try:
+            event = json.loads(bytes(event).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise RequestError("bad_request", "the event is not UTF-8 JSON")
+    elif isinstance(event, str):
+        try:
+            event = json.loads(event)
+        except ValueError:
+            raise RequestError("bad_request", "the event is not JSON")
+    if not isinstance(event, dict):
+        raise RequestError("bad_request", "the event is not an HTTP-trigger event")
+    context = event.get("requestContext")
+    context = context if isinstance(context, dict) else {}
+    http = context.get("http")
+    http = http if isinstance(http, dict) else {}
+    method = http.get("method")
+    if not isinstance(method, str) or not method.isalpha():
+        raise RequestError("bad_request", "the event has no HTTP method")
+    request_id = context.get("requestId")
+    source_ip = http.get("sourceIp")
+    return Request(
+        method=method.upper(),
+        path=_path(event, http),
+        headers=_string_map(event.get("headers"), lower_keys=True),
+        query=_string_map(event.get("queryParameters"), lower_keys=False),
+        body=_body(event),
+        request_id=request_id if isinstance(request_id, str) and request_id else fallback_request_id,
+        source_ip=source_ip if isinstance(source_ip, str) else "",
+    )
+
+
+def response(status, body=None, headers=None):
+    """The dict FC turns into the HTTP answer; the body is always JSON (or empty)."""
+    out_headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    out_headers.update(headers or {})
+    text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if body is None:
+        out_headers.pop("Content-Type")
+    return {"statusCode": status, "headers": out_headers, "isBase64Encoded": False, "body": text}

@@ -1,0 +1,36 @@
+"""Object keys are chosen by the server: `<prefix><userId>/<profile>/yyyy/mm/dd/<random id><.ext>`.
+
+The client's filename lends at most a sanitised, lowercase extension; nothing else of it reaches the key.
+"""
+
+import re
+
+_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
+
+# Used when the filename has no usable extension; a small table, not mimetypes (kept off the cold path).
+_EXTENSION_BY_TYPE = {
+    "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/heic": "heic",
+    "image/svg+xml": "svg", "video/mp4": "mp4", "video/quicktime": "mov", "audio/mpeg": "mp3",
+    "audio/aac": "aac", "application/pdf": "pdf", "text/plain": "txt", "application/zip": "zip",
+}
+
+
+def extension(filename, content_type=None):
+    """The lowercase extension of a client filename (a-z0-9, at most 10 characters), else one for its type."""
+    if isinstance(filename, str):
+        base = re.split(r"[\\/]", filename)[-1]
+        if "." in base.strip("."):
+            candidate = base.rsplit(".", 1)[1].lower()
+            if _EXTENSION_RE.match(candidate):
+                return candidate
+    return _EXTENSION_BY_TYPE.get(content_type or "", "")
+
+
+def user_prefix(upload_prefix, user_id):
+    """Everything the user may write under, with the trailing slash: `<prefix><userId>/`."""
+    return "%s%s/" % (upload_prefix, user_id)
+
+
+def object_key(upload_prefix, user_id, profile, now, random_id, ext):
+    name = random_id + ("." + ext if ext else "")
+    return "%s%s/%s/%s" % (user_prefix(upload_prefix, user_id), profile, now.strftime("%Y/%m/%d"), name)

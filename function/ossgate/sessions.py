@@ -1,0 +1,66 @@
+"""Our own session tokens (never WeChat's session_key): `v1.<base64url payload>.<base64url HMAC-SHA256>`.
+
+The first SESSION_SECRETS entry signs; every entry verifies, so secrets can rotate without logging users out.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+
+from .errors import AuthError
+
+VERSION = "v1"
+_TOKEN_RE = re.compile(r"^v1\.([A-Za-z0-9_-]{1,1024})\.([A-Za-z0-9_-]{43})$")
+_USER_ID_RE = re.compile(r"^[a-z0-9]{8,64}$")
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def user_id_for(appid, openid):
+    """A stable, opaque userId: it does not reveal the openid and is the same at every login."""
+    digest = hashlib.sha256(("ossgate-user-v1\0%s\0%s" % (appid, openid)).encode("utf-8")).hexdigest()
+    return "u" + digest[:31]
+
+
+def _mac(secret, signing_input):
+    return hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
+
+
+def mint(user_id, secret, audience, now_epoch, ttl_seconds):
+    """→ (token, expiry epoch seconds)."""
+    expires = int(now_epoch) + int(ttl_seconds)
+    payload = {"sub": user_id, "aud": audience, "iat": int(now_epoch), "exp": expires}
+    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    signing_input = "%s.%s" % (VERSION, body)
+    return "%s.%s" % (signing_input, _b64(_mac(secret, signing_input))), expires
+
+
+def verify(token, secrets, audience, now_epoch):
+    """The token's userId; AuthError (401) when it is malformed, forged, for another app or expired."""
+    match = _TOKEN_RE.match(token or "")
+    if not match:
+        raise AuthError("the session token is malformed; sign in again")
+    signing_input = "%s.%s" % (VERSION, match.group(1))
+    given = _unb64(match.group(2))
+    if not any(hmac.compare_digest(_mac(secret, signing_input), given) for secret in secrets):
+        raise AuthError("the session token is not valid; sign in again")
+    try:
+        payload = json.loads(_unb64(match.group(1)).decode("utf-8"))
+    except ValueError:
+        raise AuthError("the session token is malformed; sign in again")
+    if not isinstance(payload, dict) or payload.get("aud") != audience:
+        raise AuthError("the session token is for another app; sign in again")
+    expires, user_id = payload.get("exp"), payload.get("sub")
+    if not isinstance(expires, int) or not isinstance(user_id, str) or not _USER_ID_RE.match(user_id):
+        raise AuthError("the session token is malformed; sign in again")
+    if now_epoch >= expires:
+        raise AuthError("the session has expired; sign in again")
+    return user_id

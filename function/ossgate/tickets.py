@@ -1,0 +1,147 @@
+"""Upload tickets: what a caller may upload (profile, size, type) and the signed form that allows exactly that.
+
+`upload_ticket` and `seed_signature` are pure over their inputs; the handler supplies config, credentials,
+the user, the clock reading and a random id.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Optional
+
+from . import keys, policy
+from .errors import CredentialsError, RequestError, TicketError
+
+SUCCESS_ACTION_STATUS = "200"
+# A ticket is refused rather than issued with less than this left before the credentials expire.
+MIN_TICKET_SECONDS = 60
+# Signed policies stop this long before their credentials do, so an upload in flight is not cut off.
+CREDENTIAL_EXPIRY_MARGIN = timedelta(seconds=60)
+
+_CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
+_ALLOWED_FIELDS = {"size", "contentType", "filename", "profile"}
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    size: int
+    profile: str
+    content_type: Optional[str] = None
+    filename: Optional[str] = None
+
+
+def parse_ticket_request(body):
+    """Validate the JSON body of `POST /v1/uploads`; RequestError (400) naming the bad field."""
+    if not isinstance(body, dict):
+        raise RequestError("bad_request", "the body must be a JSON object")
+    unknown = sorted(set(body) - _ALLOWED_FIELDS)
+    if unknown:
+        raise RequestError("bad_request", "unknown field: %s" % ", ".join(unknown)[:200])
+    size = body.get("size")
+    if size is None:
+        raise RequestError("bad_request", "size is required (the file's size in bytes)")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise RequestError("bad_request", "size must be a whole number of bytes")
+    if size < 1:
+        raise RequestError("bad_request", "size must be at least 1 byte: empty files are not uploaded")
+    profile = body.get("profile", "default")
+    if not isinstance(profile, str) or not profile:
+        raise RequestError("bad_request", "profile must be a non-empty string")
+    content_type = body.get("contentType")
+    if content_type is not None:
+        if not isinstance(content_type, str) or not _CONTENT_TYPE_RE.match(content_type.strip().lower()):
+            raise RequestError("bad_request", "contentType must be a media type like image/jpeg")
+        content_type = content_type.strip().lower()
+    filename = body.get("filename")
+    if filename is not None and (not isinstance(filename, str) or len(filename) > 1024):
+        raise RequestError("bad_request", "filename must be a string of at most 1024 characters")
+    return TicketRequest(size, profile, content_type, filename)
+
+
+def choose_profile(config, name):
+    profile = config.profiles.get(name)
+    if profile is None:
+        raise TicketError("unknown_profile", "no upload profile named %r" % name[:64])
+    return profile
+
+
+def check_allowed(profile, request):
+    if request.size > profile.max_size:
+        raise TicketError("file_too_large", "the file is %d bytes; profile %r allows at most %d"
+                          % (request.size, profile.name, profile.max_size))
+    if profile.restricts_types:
+        if request.content_type is None:
+            raise TicketError("unsupported_type", "profile %r needs a contentType, one of: %s"
+                              % (profile.name, ", ".join(profile.content_types)))
+        if not profile.allows_type(request.content_type):
+            raise TicketError("unsupported_type", "%s is not allowed by profile %r; allowed: %s"
+                              % (request.content_type, profile.name, ", ".join(profile.content_types)))
+
+
+def expiration_for(now, ttl_seconds, credentials):
+    """now + ttl, never past the credentials' expiry (less a margin); CredentialsError if too little is left."""
+    expiration = now + timedelta(seconds=ttl_seconds)
+    if credentials.expiration is not None:
+        expiration = min(expiration, credentials.expiration - CREDENTIAL_EXPIRY_MARGIN)
+        if expiration - now < timedelta(seconds=MIN_TICKET_SECONDS):
+            raise CredentialsError("the signing credentials expire too soon to issue a ticket; retry shortly")
+    return expiration.replace(microsecond=0)
+
+
+def iso_utc(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
+    """The contract's `POST /v1/uploads` answer for an already authenticated user."""
+    profile = choose_profile(config, request.profile)
+    check_allowed(profile, request)
+    ext = keys.extension(request.filename, request.content_type)
+    key = keys.object_key(config.upload_prefix, user_id, profile.name, now, random_id, ext)
+    expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
+
+    extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS)]
+    if request.content_type:
+        extra_fields.append(("Content-Type", request.content_type))
+    extra_fields.append(("x-oss-forbid-overwrite", "true"))
+    extra_fields.extend((callback_fields or {}).items())
+
+    conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
+    conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]
+
+    signed = policy.signed_form_fields(credentials, config.region, now, expiration, conditions)
+    fields = {"key": key}
+    fields.update(signed)
+    fields.update(extra_fields)
+    return {
+        "url": config.upload_host,
+        "key": key,
+        "fields": fields,
+        "expiresAt": iso_utc(expiration),
+        "maxSize": profile.max_size,
+    }
+
+
+def seed_signature(config, credentials, user_id, now):
+    """`GET /generate_signature`: the seed document's field names, with the caller's prefix pinned."""
+    profile = config.profiles["default"]
+    directory = keys.user_prefix(config.upload_prefix, user_id)
+    expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
+    conditions = [
+        {"bucket": config.bucket},
+        ["starts-with", "$key", directory],
+        ["content-length-range", 1, profile.max_size],
+        ["eq", "$success_action_status", SUCCESS_ACTION_STATUS],
+    ]
+    signed = policy.signed_form_fields(credentials, config.region, now, expiration, conditions)
+    return {
+        "policy": signed["policy"],
+        "x_oss_signature_version": signed["x-oss-signature-version"],
+        "x_oss_credential": signed["x-oss-credential"],
+        "x_oss_date": signed["x-oss-date"],
+        "signature": signed["x-oss-signature"],
+        "security_token": signed.get("x-oss-security-token"),
+        "host": config.upload_host,
+        "dir": directory,
+        "expire": int(expiration.timestamp()),
+    }
