@@ -1,0 +1,125 @@
+"""`make local`: the local OSS and the local FC server together, with development credentials and no cloud account.
+
+    python -m local.dev [--fc-port 9000] [--oss-port 9100] [--data .local/oss]
+
+Prints a working curl example, then a line `ready {json}` (for scripts), and stops both servers on Ctrl-C or
+SIGTERM. Settings already in the environment (AUTH_MODE, UPLOAD_PROFILES, ...) are passed to the function.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUCKET = "local-bucket"
+REGION = "cn-hangzhou"
+DEMO_DIRS = {"/demo/": os.path.join(ROOT, "miniprogram", "web"), "/ossgate/": os.path.join(ROOT, "miniprogram", "ossgate")}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("a local server exited with code %s" % process.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("port %d did not open within %.0f s" % (port, timeout))
+
+
+def stack_environment(base, fc_port, oss_port, access_key_id, access_key_secret, security_token):
+    env = dict(base)
+    env.update({
+        "LOCAL_OSS_ACCESS_KEY_ID": access_key_id, "LOCAL_OSS_ACCESS_KEY_SECRET": access_key_secret,
+        "LOCAL_OSS_SECURITY_TOKEN": security_token,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": access_key_id, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": access_key_secret,
+        "ALIBABA_CLOUD_SECURITY_TOKEN": security_token,
+        "OSS_BUCKET": BUCKET, "OSS_REGION": REGION,
+        "OSS_UPLOAD_HOST": "http://127.0.0.1:%d/%s" % (oss_port, BUCKET),
+        "OSS_ENDPOINT": "http://127.0.0.1:%d" % oss_port,
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.setdefault("AUTH_MODE", "anonymous")
+    env.setdefault("CORS_ALLOW_ORIGINS", "*")
+    return env
+
+
+def curl_example(fc_port):
+    return (
+        "# 1. ask the function for an upload ticket\n"
+        "curl -s -X POST http://127.0.0.1:{p}/v1/uploads -H 'Content-Type: application/json' \\\n"
+        "     -d '{{\"size\": 6, \"contentType\": \"text/plain\", \"filename\": \"hello.txt\"}}' > /tmp/ticket.json\n"
+        "# 2. post the file to the local OSS with the ticket's fields (file last)\n"
+        "printf 'hello\\n' > /tmp/hello.txt\n"
+        "python3 -c \"import json,shlex; t=json.load(open('/tmp/ticket.json')); "
+        "print(' '.join(['curl -s -i'] + ['-F ' + shlex.quote(k + '=' + v) for k, v in t['fields'].items()]"
+        " + ['-F file=@/tmp/hello.txt', shlex.quote(t['url'])]))\" | sh\n"
+    ).format(p=fc_port)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m local.dev", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fc-port", type=int, default=9000)
+    parser.add_argument("--oss-port", type=int, default=9100)
+    parser.add_argument("--data", default=os.path.join(ROOT, ".local", "oss"))
+    args = parser.parse_args(argv)
+    fc_port = args.fc_port or free_port()
+    oss_port = args.oss_port or free_port()
+    env = stack_environment(os.environ, fc_port, oss_port, "LTAI-local-dev", secrets.token_urlsafe(24),
+                            "local-sts-" + secrets.token_urlsafe(16))
+    python = sys.executable
+    static = []
+    for prefix, folder in DEMO_DIRS.items():
+        if os.path.isdir(folder):
+            static += ["--static", "%s=%s" % (prefix, folder)]
+    processes = [
+        subprocess.Popen([python, "-m", "local.oss", "--port", str(oss_port), "--bucket", BUCKET,
+                          "--data", args.data, "--region", REGION], cwd=ROOT, env=env),
+        subprocess.Popen([python, "-m", "local.fc", "--port", str(fc_port)] + static, cwd=ROOT, env=env),
+    ]
+
+    def stop(*_):
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        wait_for_port(oss_port, processes[0])
+        wait_for_port(fc_port, processes[1])
+        print("\nossgate is running locally (AUTH_MODE=%s). Try:\n\n%s" % (env["AUTH_MODE"], curl_example(fc_port)))
+        if static:
+            print("Browser demo: http://127.0.0.1:%d/demo/\n" % fc_port)
+        print("ready " + json.dumps({"fc": "http://127.0.0.1:%d" % fc_port, "oss": "http://127.0.0.1:%d" % oss_port,
+                                     "bucket": BUCKET, "data": args.data}), flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.2)
+        print("a local server stopped; shutting down", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    main()
