@@ -165,7 +165,7 @@ def _session_secrets(env):
 
 
 def _upload_prefix(env):
-    prefix = env.get("UPLOAD_PREFIX", "uploads/").strip()
+    prefix = _get(env, "UPLOAD_PREFIX") or "uploads/"
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     if not _PREFIX_RE.match(prefix) or any(part in (".", "..") for part in prefix.split("/")):

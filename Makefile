@@ -1,0 +1,46 @@
+# ossgate — everything a fresh clone needs, from nothing: `make local` runs it, `make test` tests it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help local test test-python bench build deploy invoke verify clean
+
+help:
+	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
+	@echo "make test    every test (creates the venv and installs what it needs)"
+	@echo "make bench   cold start and per-ticket cost, side by side with the seed's server"
+	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
+	@echo "make deploy  s deploy (needs Serverless Devs and an account: see README)"
+	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+local: $(STAMP)
+	$(PY) -m local.dev
+
+test: test-python
+
+test-python: $(STAMP)
+	$(PY) -m pytest -q tests
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+build: $(STAMP)
+	$(PY) tools/vendor.py --target function/python
+
+deploy: build
+	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s, then s config add"; exit 1; }
+	s deploy -y
+
+invoke: build
+	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s"; exit 1; }
+	s local invoke -f events/upload-ticket.json
+
+clean:
+	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis
