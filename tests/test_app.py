@@ -105,7 +105,10 @@ def test_unexpected_exception_is_500_with_request_id_and_traceback_logged():
     assert response_json(response)["error"]["code"] == "internal_error"
     assert "boom" not in response["body"]
     lines = [json.loads(line) for line in log.getvalue().splitlines()]
-    assert lines[0]["event"] == "unhandled_exception" and "RuntimeError" in lines[0]["traceback"]
+    assert lines[0]["event"] == "unhandled_exception"
+    assert lines[0]["exception"][0]["type"] == "builtins.RuntimeError"
+    assert any("in broken" in frame for frame in lines[0]["exception"][0]["frames"])
+    assert ACCESS_KEY_SECRET not in log.getvalue() and "boom" not in log.getvalue()
     assert lines[0]["requestId"] == "req-test-1"
 
 

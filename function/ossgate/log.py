@@ -1,5 +1,8 @@
 """Structured JSON log lines. Only named, non-secret fields are logged, and every line passes through a
-redactor that blanks any known secret value (credentials, app secret, session secrets) that slipped in."""
+redactor that blanks any known secret value (credentials, app secret, session secrets) that slipped in.
+
+Exceptions are logged as their type and stack frames, never their message: a message may carry a value
+(a secret from a failed call, a token) that no redactor knows about."""
 
 import json
 import sys
@@ -28,5 +31,14 @@ class JsonLogger:
         stream.flush()
 
     def exception(self, event, exc, secrets=(), **fields):
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.write("error", event, secrets=secrets, traceback=trace, **fields)
+        self.write("error", event, secrets=secrets, exception=describe(exc), **fields)
+
+
+def describe(exc):
+    """Type and frames of an exception and of its causes, without any message."""
+    chain = []
+    while exc is not None and len(chain) < 5:
+        frames = ["%s:%d in %s" % (f.filename, f.lineno, f.name) for f in traceback.extract_tb(exc.__traceback__)]
+        chain.append({"type": "%s.%s" % (type(exc).__module__, type(exc).__qualname__), "frames": frames})
+        exc = exc.__cause__ or exc.__context__
+    return chain
