@@ -1,7 +1,7 @@
 """Wiring: event → Request → route → response dict. Routes are small; the logic lives in the modules they call."""
 
+import os
 import time
-import uuid
 from datetime import datetime, timezone
 
 from . import __version__, auth, cors, credentials, httpio, tickets
@@ -14,7 +14,8 @@ def utc_now():
 
 
 def random_object_id():
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex characters: unguessable object names."""
+    return os.urandom(16).hex()
 
 
 class Invocation:
@@ -91,7 +92,7 @@ class App:
 
     def handle(self, event, context=None):
         started = time.perf_counter()
-        fallback_id = getattr(context, "request_id", None) or uuid.uuid4().hex
+        fallback_id = getattr(context, "request_id", None) or os.urandom(12).hex()
         request, route, origin_headers, inv = None, None, {}, None
         try:
             request = httpio.parse_event(event, fallback_id)

@@ -5,10 +5,8 @@ This module and credentials.py are the only ones that read the environment; ever
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
-
 from .errors import ConfigError
+from .record import REQUIRED, Record
 
 MAX_TICKET_TTL = 3600
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
@@ -27,12 +25,11 @@ _URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s]*)?$")
 _ROLE_ARN_RE = re.compile(r"^acs:ram::\d+:role/[A-Za-z0-9._-]+$")
 
 
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    max_size: int
-    content_types: Tuple[str, ...] = ()  # empty: any type
-    ttl: Optional[int] = None
+class Profile(Record):
+    """An upload profile: the largest file, the allowed types (empty: any) and an optional ticket ttl."""
+
+    __slots__ = ("name", "max_size", "content_types", "ttl")
+    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None))
 
     @property
     def restricts_types(self):
@@ -45,28 +42,19 @@ class Profile:
         return any(p == content_type or p == major + "/*" for p in self.content_types)
 
 
-@dataclass(frozen=True)
-class Config:
-    bucket: str
-    region: str
-    upload_host: str
-    endpoint: str
-    auth_mode: str
-    upload_prefix: str = "uploads/"
-    profiles: Mapping[str, Profile] = field(default_factory=dict)
-    ticket_ttl: int = 600
-    cors_origins: Tuple[str, ...] = ()
-    wechat_appid: Optional[str] = None
-    wechat_secret: Optional[str] = field(default=None, repr=False)
-    wechat_api_base: str = "https://api.weixin.qq.com"
-    session_secrets: Tuple[bytes, ...] = field(default=(), repr=False)
-    session_ttl: int = 7200
-    credentials_mode: str = "runtime"
-    sts_role_arn: Optional[str] = None
-    sts_duration: int = 3600
-    callback_url: Optional[str] = None
-    callback_public_key: Optional[str] = field(default=None, repr=False)
-    download_ttl: int = 300
+class Config(Record):
+    """Every setting of the contract's configuration table, validated; see from_environ."""
+
+    _fields = (
+        ("bucket", REQUIRED), ("region", REQUIRED), ("upload_host", REQUIRED), ("endpoint", REQUIRED),
+        ("auth_mode", REQUIRED), ("upload_prefix", "uploads/"), ("profiles", None), ("ticket_ttl", 600),
+        ("cors_origins", ()), ("wechat_appid", None), ("wechat_secret", None),
+        ("wechat_api_base", "https://api.weixin.qq.com"), ("session_secrets", ()), ("session_ttl", 7200),
+        ("credentials_mode", "runtime"), ("sts_role_arn", None), ("sts_duration", 3600), ("callback_url", None),
+        ("callback_public_key", None), ("download_ttl", 300),
+    )
+    __slots__ = tuple(name for name, _ in _fields)
+    _hidden = ("wechat_secret", "session_secrets", "callback_public_key")
 
     def secrets(self):
         """Values that must never appear in a response or a log line."""

@@ -5,23 +5,22 @@
 """
 
 import os
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Optional
 
 from .errors import CredentialsError
+from .record import REQUIRED, Record
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 ENV_SECURITY_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
 
 
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    access_key_secret: str = field(repr=False)
-    security_token: Optional[str] = field(default=None, repr=False)
-    expiration: Optional[datetime] = None  # aware UTC; None when the source does not say
+class Credentials(Record):
+    """An access key (STS when it has a token). `expiration`: aware UTC datetime, None when unknown."""
+
+    __slots__ = ("access_key_id", "access_key_secret", "security_token", "expiration")
+    _fields = (("access_key_id", REQUIRED), ("access_key_secret", REQUIRED), ("security_token", None),
+               ("expiration", None))
+    _hidden = ("access_key_secret", "security_token")
 
     def secrets(self):
         return [v for v in (self.access_key_secret, self.security_token) if v]

@@ -3,24 +3,22 @@
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
-from typing import Dict, Optional
-from urllib.parse import unquote
 
 from .errors import RequestError
+from .record import REQUIRED, Record
 
 MAX_BODY_BYTES = 64 * 1024  # every request body of this API is a small JSON object
+# One encoder for every response: json.dumps with options builds a new encoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    headers: Dict[str, str] = field(default_factory=dict)  # names lowercased
-    query: Dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    request_id: str = ""
-    source_ip: str = ""
+class Request(Record):
+    """One HTTP request: header names lowercased, repeated values comma-joined, body as bytes."""
+
+    __slots__ = ("method", "path", "headers", "query", "body", "request_id", "source_ip")
+    _fields = (("method", REQUIRED), ("path", REQUIRED), ("headers", {}), ("query", {}), ("body", b""),
+               ("request_id", ""), ("source_ip", ""))
+    _hidden = ("headers", "body")
 
     def header(self, name, default=None):
         return self.headers.get(name.lower(), default)
@@ -74,7 +72,12 @@ def _path(event, http):
     path = http.get("path")
     if not isinstance(path, str) or not path:
         raw = event.get("rawPath")
-        path = unquote(raw) if isinstance(raw, str) and raw else "/"
+        if isinstance(raw, str) and raw:
+            from urllib.parse import unquote  # only for events without the decoded path: off the cold path
+
+            path = unquote(raw)
+        else:
+            path = "/"
     path = "/" + path.lstrip("/")
     return path.rstrip("/") or "/"
 
@@ -117,7 +120,7 @@ def response(status, body=None, headers=None):
     """The dict FC turns into the HTTP answer; the body is always JSON (or empty)."""
     out_headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
     out_headers.update(headers or {})
-    text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    text = "" if body is None else _encode_json(body)
     if body is None:
         out_headers.pop("Content-Type")
     return {"statusCode": status, "headers": out_headers, "isBase64Encoded": False, "body": text}

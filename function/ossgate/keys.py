@@ -33,4 +33,5 @@ def user_prefix(upload_prefix, user_id):
 
 def object_key(upload_prefix, user_id, profile, now, random_id, ext):
     name = random_id + ("." + ext if ext else "")
-    return "%s%s/%s/%s" % (user_prefix(upload_prefix, user_id), profile, now.strftime("%Y/%m/%d"), name)
+    return "%s%s/%04d/%02d/%02d/%s" % (
+        user_prefix(upload_prefix, user_id), profile, now.year, now.month, now.day, name)

@@ -9,6 +9,7 @@ import sys
 import traceback
 
 REDACTED = "[REDACTED]"
+_encode_line = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def redact(text, secrets):
@@ -25,7 +26,7 @@ class JsonLogger:
     def write(self, level, event, secrets=(), **fields):
         record = {"level": level, "event": event}
         record.update((k, v) for k, v in fields.items() if v is not None)
-        line = redact(json.dumps(record, ensure_ascii=False, default=str), secrets)
+        line = redact(_encode_line(record), secrets)
         stream = self._stream or sys.stdout
         stream.write(line + "\n")
         stream.flush()

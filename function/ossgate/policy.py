@@ -9,10 +9,13 @@ from collections import OrderedDict
 
 from . import signer
 
+_encode_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def format_expiration(moment):
     """The policy's `expiration`: ISO 8601 UTC with milliseconds, as OSS documents it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.000Z" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 def v4_conditions(access_key_id, security_token, date, datetime_str, region):
@@ -30,7 +33,7 @@ def v4_conditions(access_key_id, security_token, date, datetime_str, region):
 def encode_policy(expiration, conditions):
     """base64 of the compact UTF-8 JSON policy: both the `policy` field and the string to sign."""
     document = {"expiration": format_expiration(expiration), "conditions": conditions}
-    raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = _encode_compact(document).encode("utf-8")
     return base64.b64encode(raw).decode("ascii")
 
 

@@ -4,9 +4,9 @@ Spec: reference/oss-v4.md §1 (PostObject policy) and §2 (header and query sign
 Nothing here reads a clock, the environment or the network.
 """
 
+import functools
 import hashlib
 import hmac
-from urllib.parse import quote
 
 ALGORITHM = "OSS4-HMAC-SHA256"
 PRODUCT = "oss"
@@ -15,17 +15,17 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
 def _hmac(key, message):
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, message.encode("utf-8"), "sha256")
 
 
 def sign_date(now):
     """`YYYYMMDD` of an aware UTC datetime: the credential's date."""
-    return now.strftime("%Y%m%d")
+    return "%04d%02d%02d" % (now.year, now.month, now.day)
 
 
 def sign_datetime(now):
     """`YYYYMMDDTHHMMSSZ` of an aware UTC datetime: `x-oss-date`."""
-    return now.strftime("%Y%m%dT%H%M%SZ")
+    return "%04d%02d%02dT%02d%02d%02dZ" % (now.year, now.month, now.day, now.hour, now.minute, now.second)
 
 
 def credential_scope(date, region):
@@ -37,8 +37,11 @@ def credential(access_key_id, date, region):
     return "%s/%s" % (access_key_id, credential_scope(date, region))
 
 
+@functools.lru_cache(maxsize=16)
 def signing_key(access_key_secret, date, region, product=PRODUCT):
-    """k4 = HMAC chain over date, region, product and the terminator, keyed by "aliyun_v4" + secret."""
+    """k4 = HMAC chain over date, region, product and the terminator, keyed by "aliyun_v4" + secret.
+
+    Pure, so cached: it changes once a day per credential (the SDKs cache it the same way)."""
     k_date = _hmac(("aliyun_v4" + access_key_secret).encode("utf-8"), date)
     k_region = _hmac(k_date, region)
     k_product = _hmac(k_region, product)
@@ -47,7 +50,7 @@ def signing_key(access_key_secret, date, region, product=PRODUCT):
 
 def signature(key, string_to_sign):
     """Lowercase hex HMAC-SHA256 of the string to sign under the signing key."""
-    return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
 
 
 def post_policy_signature(access_key_secret, date, region, encoded_policy):
@@ -60,6 +63,8 @@ def post_policy_signature(access_key_secret, date, region, encoded_policy):
 
 def uri_encode(value, keep_slash=False):
     """RFC 3986 percent-encoding: unreserved characters stay, everything else is %XX (uppercase)."""
+    from urllib.parse import quote  # header/query signing is off the ticket path
+
     return quote(value, safe="-_.~" + ("/" if keep_slash else ""))
 
 

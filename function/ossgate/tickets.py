@@ -5,12 +5,11 @@ the user, the clock reading and a random id.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Optional
 
 from . import keys, policy
 from .errors import CredentialsError, RequestError, TicketError
+from .record import REQUIRED, Record
 
 SUCCESS_ACTION_STATUS = "200"
 # A ticket is refused rather than issued with less than this left before the credentials expire.
@@ -22,12 +21,9 @@ _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9
 _ALLOWED_FIELDS = {"size", "contentType", "filename", "profile"}
 
 
-@dataclass(frozen=True)
-class TicketRequest:
-    size: int
-    profile: str
-    content_type: Optional[str] = None
-    filename: Optional[str] = None
+class TicketRequest(Record):
+    __slots__ = ("size", "profile", "content_type", "filename")
+    _fields = (("size", REQUIRED), ("profile", REQUIRED), ("content_type", None), ("filename", None))
 
 
 def parse_ticket_request(body):
@@ -89,7 +85,8 @@ def expiration_for(now, ttl_seconds, credentials):
 
 
 def iso_utc(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
