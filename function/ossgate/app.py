@@ -45,10 +45,15 @@ class Invocation:
 
 
 def create_upload(inv):
-    ticket_request = tickets.parse_ticket_request(inv.request.json())
     user_id = inv.user_id()
-    return 200, tickets.upload_ticket(
-        inv.config, inv.credentials(), user_id, ticket_request, inv.now, inv.app.random_id())
+    ticket_request = tickets.parse_ticket_request(inv.request.json())
+    callback_fields = None
+    if inv.config.callback_url:
+        from . import callbacks
+
+        callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
+    return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
+                                      inv.app.random_id(), callback_fields)
 
 
 def generate_signature(inv):
@@ -56,27 +61,70 @@ def generate_signature(inv):
     return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
 
 
+def create_session(inv):
+    from . import sessions, wechat
+
+    config = inv.config
+    if config.auth_mode != "wechat":
+        raise RequestError("not_found", "sessions exist only with AUTH_MODE=wechat; this deployment is anonymous")
+    code = inv.request.json().get("code")
+    openid = wechat.code_to_openid(config.wechat_api_base, config.wechat_appid, config.wechat_secret, code)
+    return 200, sessions.issue(config, openid, int(inv.now.timestamp()))
+
+
+def receive_oss_callback(inv):
+    from . import callbacks
+
+    if not inv.config.callback_url:
+        raise RequestError("not_found", "upload callbacks are not enabled (CALLBACK_URL is unset)")
+    callbacks.verify(inv.request, inv.config, inv.app.callback_keys)
+    return 200, callbacks.answer(inv.request.body, inv.config)
+
+
+def create_download(inv):
+    from . import downloads
+
+    user_id = inv.user_id()
+    key = downloads.owned_key(inv.request.json(), inv.config, user_id)
+    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
+
+
 ROUTES = {
     "/v1/uploads": {"POST": create_upload},
     "/generate_signature": {"GET": generate_signature},
+    "/v1/session": {"POST": create_session},
+    "/v1/oss-callback": {"POST": receive_oss_callback},
+    "/v1/downloads": {"POST": create_download},
 }
 
 
-def runtime_credentials(config, context):
-    return credentials.runtime_credentials(context)
-
-
 class App:
-    def __init__(self, config_loader, credentials_provider=runtime_credentials, clock=utc_now,
-                 random_id=random_object_id, logger=None, routes=None):
+    def __init__(self, config_loader, credentials_provider=None, clock=utc_now,
+                 random_id=random_object_id, logger=None, routes=None, callback_keys=None):
         self._config_loader = config_loader
         self._config = None
         self._config_error = None
-        self.credentials_provider = credentials_provider
+        self._credentials_provider = credentials_provider
         self.clock = clock
         self.random_id = random_id
         self.logger = logger or JsonLogger()
         self.routes = routes or ROUTES
+        self._callback_keys = callback_keys
+
+    @property
+    def credentials_provider(self):
+        """(config, context) -> Credentials; by default one CredentialsSource per instance (it caches STS)."""
+        if self._credentials_provider is None:
+            self._credentials_provider = credentials.CredentialsSource(self.config)
+        return self._credentials_provider
+
+    @property
+    def callback_keys(self):
+        if self._callback_keys is None:
+            from .callbacks import PublicKeyCache
+
+            self._callback_keys = PublicKeyCache()
+        return self._callback_keys
 
     @property
     def config(self):

@@ -15,9 +15,10 @@ _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 class Request(Record):
     """One HTTP request: header names lowercased, repeated values comma-joined, body as bytes."""
 
-    __slots__ = ("method", "path", "headers", "query", "body", "request_id", "source_ip")
+    __slots__ = ("method", "path", "headers", "query", "body", "request_id", "source_ip", "raw_path")
     _fields = (("method", REQUIRED), ("path", REQUIRED), ("headers", {}), ("query", {}), ("body", b""),
-               ("request_id", ""), ("source_ip", ""))
+               ("request_id", ""), ("source_ip", ""), ("raw_path", None))
+    # raw_path: the path as sent, still URL-encoded (the event's rawPath): what OSS signs in a callback.
     _hidden = ("headers", "body")
 
     def header(self, name, default=None):
@@ -68,18 +69,21 @@ def _body(event):
     return body.encode("utf-8", "surrogatepass")
 
 
-def _path(event, http):
+def _decoded_path(event, http):
     path = http.get("path")
-    if not isinstance(path, str) or not path:
-        raw = event.get("rawPath")
-        if isinstance(raw, str) and raw:
-            from urllib.parse import unquote  # only for events without the decoded path: off the cold path
+    if isinstance(path, str) and path:
+        return path
+    raw = event.get("rawPath")
+    if isinstance(raw, str) and raw:
+        from urllib.parse import unquote  # only for events without the decoded path: off the cold path
 
-            path = unquote(raw)
-        else:
-            path = "/"
-    path = "/" + path.lstrip("/")
-    return path.rstrip("/") or "/"
+        return unquote(raw)
+    return "/"
+
+
+def _route_path(decoded):
+    """The path routes match: one leading slash, no trailing slash."""
+    return ("/" + decoded.lstrip("/")).rstrip("/") or "/"
 
 
 def parse_event(event, fallback_request_id=""):
@@ -105,9 +109,11 @@ def parse_event(event, fallback_request_id=""):
         raise RequestError("bad_request", "the event has no HTTP method")
     request_id = context.get("requestId")
     source_ip = http.get("sourceIp")
+    decoded = _decoded_path(event, http)
     return Request(
         method=method.upper(),
-        path=_path(event, http),
+        path=_route_path(decoded),
+        raw_path=event["rawPath"] if isinstance(event.get("rawPath"), str) else decoded,
         headers=_string_map(event.get("headers"), lower_keys=True),
         query=_string_map(event.get("queryParameters"), lower_keys=False),
         body=_body(event),

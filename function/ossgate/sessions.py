@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 
 from .errors import AuthError
 
@@ -64,3 +65,14 @@ def verify(token, secrets, audience, now_epoch):
     if now_epoch >= expires:
         raise AuthError("the session has expired; sign in again")
     return user_id
+
+
+def issue(config, openid, now_epoch):
+    """The contract's `POST /v1/session` answer for a verified openid."""
+    user_id = user_id_for(config.wechat_appid, openid)
+    token, expires = mint(user_id, config.session_secrets[0], config.wechat_appid, now_epoch, config.session_ttl)
+    return {"token": token, "expiresAt": _iso(expires), "userId": user_id}
+
+
+def _iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

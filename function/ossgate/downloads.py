@@ -1,0 +1,49 @@
+"""Presigned V4 GET URLs for the caller's own objects (oss2, imported only on this route)."""
+
+from datetime import timedelta
+
+from . import keys, tickets
+from .errors import RequestError, OssgateError
+
+MAX_KEY_BYTES = 1023
+
+
+def owned_key(body, config, user_id):
+    """The requested key if it is the caller's: exactly under `<prefix><userId>/`, no `..`, no control chars."""
+    key = body.get("key") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not key or len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise RequestError("bad_request", "key must be an object key string")
+    if any(ord(c) < 32 or c == "\x7f" for c in key) or "\\" in key:
+        raise RequestError("bad_request", "key contains characters an object key cannot have")
+    own = keys.user_prefix(config.upload_prefix, user_id)
+    if not key.startswith(own) or any(part in ("", ".", "..") for part in key[len(own):].split("/")):
+        raise OssgateError("forbidden", "you can only download your own uploads (keys under %s)" % own)
+    return key
+
+
+def _bucket_endpoint(config):
+    """(endpoint, is_cname) for oss2, so that signed URLs use the same host clients upload to."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(config.upload_host)
+    origin = "%s://%s" % (parts.scheme, parts.netloc)
+    if parts.path.strip("/") == config.bucket:       # path-style (the local OSS)
+        return origin, False
+    host = parts.hostname or ""
+    if host.startswith(config.bucket + "."):          # <bucket>.<endpoint>
+        return "%s://%s" % (parts.scheme, parts.netloc[len(config.bucket) + 1:]), False
+    return origin, True                               # a custom bucket domain
+
+
+def presigned_get(config, credentials, key, now):
+    import oss2
+
+    ttl = config.download_ttl
+    expiration = tickets.expiration_for(now, ttl, credentials)
+    ttl = max(1, int((expiration - now).total_seconds()))
+    auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
+        credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
+    endpoint, is_cname = _bucket_endpoint(config)
+    bucket = oss2.Bucket(auth, endpoint, config.bucket, is_cname=is_cname, region=config.region)
+    url = bucket.sign_url("GET", key, ttl, slash_safe=True)
+    return {"url": url, "expiresAt": tickets.iso_utc(now + timedelta(seconds=ttl))}
