@@ -1,9 +1,11 @@
-"""`make local`: the local OSS and the local FC server together, with development credentials and no cloud account.
+"""`make local`: the whole flow with no cloud account: the local OSS, the local FC server in front of the function,
+and a local WeChat code2Session stand-in, with development credentials, sessions and upload callbacks.
 
-    python -m local.dev [--fc-port 9000] [--oss-port 9100] [--data .local/oss]
+    python -m local.dev [--fc-port 9000] [--oss-port 9100] [--wechat-port 9200] [--data .local/oss]
 
-Prints a working curl example, then a line `ready {json}` (for scripts), and stops both servers on Ctrl-C or
-SIGTERM. Settings already in the environment (AUTH_MODE, UPLOAD_PROFILES, ...) are passed to the function.
+Prints a working curl example, then a line `ready {json}` (for scripts), and stops every server on Ctrl-C or
+SIGTERM. Settings already in the environment (AUTH_MODE=anonymous, UPLOAD_PROFILES, CALLBACK_URL=, ...) are
+passed to the function and win over the defaults here.
 """
 
 import argparse
@@ -15,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from .callback import write_key_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "local-bucket"
@@ -41,8 +45,19 @@ def wait_for_port(port, process, timeout=15.0):
     raise RuntimeError("port %d did not open within %.0f s" % (port, timeout))
 
 
-def stack_environment(base, fc_port, oss_port, access_key_id, access_key_secret, security_token):
+def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, access_key_secret, security_token,
+                      callback_public_key):
     env = dict(base)
+    defaults = {
+        "AUTH_MODE": "wechat", "CORS_ALLOW_ORIGINS": "*",
+        "WECHAT_APPID": "wxlocaldev", "WECHAT_SECRET": "local-app-secret-" + secrets.token_hex(8),
+        "WECHAT_API_BASE": "http://127.0.0.1:%d" % wechat_port,
+        "SESSION_SECRETS": secrets.token_hex(32),
+        "CALLBACK_URL": "http://127.0.0.1:%d/v1/oss-callback" % fc_port,
+        "OSS_CALLBACK_PUBLIC_KEY": callback_public_key,
+    }
+    for name, value in defaults.items():
+        env.setdefault(name, value)
     env.update({
         "LOCAL_OSS_ACCESS_KEY_ID": access_key_id, "LOCAL_OSS_ACCESS_KEY_SECRET": access_key_secret,
         "LOCAL_OSS_SECURITY_TOKEN": security_token,
@@ -53,15 +68,20 @@ def stack_environment(base, fc_port, oss_port, access_key_id, access_key_secret,
         "OSS_ENDPOINT": "http://127.0.0.1:%d" % oss_port,
         "PYTHONUNBUFFERED": "1",
     })
-    env.setdefault("AUTH_MODE", "anonymous")
-    env.setdefault("CORS_ALLOW_ORIGINS", "*")
     return env
 
 
-def curl_example(fc_port):
-    return (
+def curl_example(fc_port, auth_mode):
+    login = auth = ""
+    if auth_mode == "wechat":
+        login = (
+            "# 0. log in (the local WeChat stand-in accepts any code: 'alice', 'alice-2' ... are one user)\n"
+            "TOKEN=$(curl -s -X POST http://127.0.0.1:{p}/v1/session -H 'Content-Type: application/json' \\\n"
+            "     -d '{{\"code\": \"alice-'$RANDOM'\"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n")
+        auth = " -H \"Authorization: Bearer $TOKEN\""
+    return (login +
         "# 1. ask the function for an upload ticket\n"
-        "curl -s -X POST http://127.0.0.1:{p}/v1/uploads -H 'Content-Type: application/json' \\\n"
+        "curl -s -X POST http://127.0.0.1:{p}/v1/uploads -H 'Content-Type: application/json'" + auth + " \\\n"
         "     -d '{{\"size\": 6, \"contentType\": \"text/plain\", \"filename\": \"hello.txt\"}}' > /tmp/ticket.json\n"
         "# 2. post the file to the local OSS with the ticket's fields (file last)\n"
         "printf 'hello\\n' > /tmp/hello.txt\n"
@@ -75,12 +95,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m local.dev", description=__doc__.split("\n\n")[0])
     parser.add_argument("--fc-port", type=int, default=9000)
     parser.add_argument("--oss-port", type=int, default=9100)
+    parser.add_argument("--wechat-port", type=int, default=9200)
     parser.add_argument("--data", default=os.path.join(ROOT, ".local", "oss"))
     args = parser.parse_args(argv)
     fc_port = args.fc_port or free_port()
     oss_port = args.oss_port or free_port()
-    env = stack_environment(os.environ, fc_port, oss_port, "LTAI-local-dev", secrets.token_urlsafe(24),
-                            "local-sts-" + secrets.token_urlsafe(16))
+    wechat_port = args.wechat_port or free_port()
+    os.makedirs(args.data, exist_ok=True)
+    key_path = os.path.join(args.data, ".callback-key.pem")
+    public_pem = write_key_pair(key_path)
+    env = stack_environment(os.environ, fc_port, oss_port, wechat_port, "LTAI-local-dev",
+                            secrets.token_urlsafe(24), "local-sts-" + secrets.token_urlsafe(16), public_pem)
     python = sys.executable
     static = []
     for prefix, folder in DEMO_DIRS.items():
@@ -88,8 +113,9 @@ def main(argv=None):
             static += ["--static", "%s=%s" % (prefix, folder)]
     processes = [
         subprocess.Popen([python, "-m", "local.oss", "--port", str(oss_port), "--bucket", BUCKET,
-                          "--data", args.data, "--region", REGION], cwd=ROOT, env=env),
+                          "--data", args.data, "--region", REGION, "--callback-key", key_path], cwd=ROOT, env=env),
         subprocess.Popen([python, "-m", "local.fc", "--port", str(fc_port)] + static, cwd=ROOT, env=env),
+        subprocess.Popen([python, "-m", "local.wechat", "--port", str(wechat_port)], cwd=ROOT, env=env),
     ]
 
     def stop(*_):
@@ -107,11 +133,16 @@ def main(argv=None):
     try:
         wait_for_port(oss_port, processes[0])
         wait_for_port(fc_port, processes[1])
-        print("\nossgate is running locally (AUTH_MODE=%s). Try:\n\n%s" % (env["AUTH_MODE"], curl_example(fc_port)))
+        wait_for_port(wechat_port, processes[2])
+        print("\nossgate is running locally (AUTH_MODE=%s, callbacks %s). Try:\n\n%s"
+              % (env["AUTH_MODE"], "on" if env.get("CALLBACK_URL") else "off",
+                 curl_example(fc_port, env["AUTH_MODE"])))
         if static:
             print("Browser demo: http://127.0.0.1:%d/demo/\n" % fc_port)
         print("ready " + json.dumps({"fc": "http://127.0.0.1:%d" % fc_port, "oss": "http://127.0.0.1:%d" % oss_port,
-                                     "bucket": BUCKET, "data": args.data}), flush=True)
+                                     "wechat": "http://127.0.0.1:%d" % wechat_port, "bucket": BUCKET,
+                                     "data": args.data, "authMode": env["AUTH_MODE"],
+                                     "callbacks": bool(env.get("CALLBACK_URL"))}), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.2)
         print("a local server stopped; shutting down", file=sys.stderr)

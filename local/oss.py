@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from . import multipart, v4
+from . import callback, multipart, v4
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 MAX_SKEW = timedelta(minutes=15)
@@ -35,7 +35,7 @@ STATUS_BY_CODE = {
     "RequestTimeTooSkewed": 403, "InvalidPolicyDocument": 400, "MalformedPOSTRequest": 400,
     "InvalidArgument": 400, "IncorrectNumberOfFilesInPOSTRequest": 400, "EntityTooLarge": 400,
     "EntityTooSmall": 400, "InvalidObjectName": 400, "FileAlreadyExists": 409, "NoSuchBucket": 404,
-    "NoSuchKey": 404, "MethodNotAllowed": 405, "InvalidRequest": 400,
+    "NoSuchKey": 404, "MethodNotAllowed": 405, "InvalidRequest": 400, "CallbackFailed": 203,
 }
 _DATE_RE = re.compile(r"^\d{8}T\d{6}Z$")
 
@@ -299,13 +299,21 @@ def error_xml(code, message, request_id, host_id):
 
 
 class LocalOss:
-    def __init__(self, bucket, region, identity, data_dir, clock=None, max_body=256 * 1024 * 1024):
+    def __init__(self, bucket, region, identity, data_dir, clock=None, max_body=256 * 1024 * 1024,
+                 callback_key=None):
         self.bucket = bucket
         self.region = region
         self.identity = identity
         self.store = Store(data_dir, bucket)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_body = max_body
+        self._callback_key = callback_key
+
+    @property
+    def callback_key(self):
+        if self._callback_key is None:
+            self._callback_key = callback.load_or_create_key()
+        return self._callback_key
 
     def split_target(self, host, path):
         """(bucket, key) from a virtual-hosted or path-style request."""
@@ -405,12 +413,30 @@ class Handler(BaseHTTPRequestHandler):
                            "The body of your POST request is not well-formed multipart/form-data. (%s)" % exc)
         oss = self.oss
         fields, file_part = post_object(parts, oss.identity, oss.bucket, oss.region, oss.clock())
+        spec = None
+        if "callback" in fields:
+            try:
+                spec = callback.parse_spec(fields["callback"])
+            except callback.CallbackSpecError as exc:
+                raise OssError("InvalidArgument", str(exc))
         content_type = fields.get("content-type") or file_part.content_type or "application/octet-stream"
         meta = oss.store.put(fields["key"], file_part.data, content_type,
                              fields.get("x-oss-forbid-overwrite", "").lower() == "true")
+        etag = {"ETag": '"%s"' % meta["etag"]}
+        if spec is not None:
+            body = callback.render_body(spec, oss.bucket, fields["key"], meta, file_part.data, fields)
+            delivered, answer = callback.deliver(spec, body, oss.callback_key)
+            if not delivered:  # as OSS: the object stays stored, the uploader learns the callback failed
+                failed = OssError("CallbackFailed", "Error status : -1 or the callback server "
+                                             "did not answer 200 with a body under 1 MB.")
+                self._send(203, error_xml(failed.code, failed.message, self.request_id,
+                                          self.headers.get("Host", "localhost")), "application/xml", etag)
+                return
+            self._send(200, answer, "application/json", etag)
+            return
         status, payload, payload_type = success_response(
             fields, oss.bucket, fields["key"], meta, "http://%s" % self.headers.get("Host", ""))
-        self._send(status, payload, payload_type, {"ETag": '"%s"' % meta["etag"]})
+        self._send(status, payload, payload_type, etag)
 
     def do_GET(self):
         self._run(self._get_object)
@@ -466,8 +492,10 @@ def main(argv=None):
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--data", required=True, help="folder the objects are stored under")
     parser.add_argument("--region", default=os.environ.get("LOCAL_OSS_REGION", "cn-hangzhou"))
+    parser.add_argument("--callback-key", help="PEM private key that signs upload callbacks (default: a new one)")
     args = parser.parse_args(argv)
-    oss = LocalOss(args.bucket, args.region, Identity.from_environ(os.environ), args.data)
+    oss = LocalOss(args.bucket, args.region, Identity.from_environ(os.environ), args.data,
+                   callback_key=callback.load_or_create_key(args.callback_key) if args.callback_key else None)
     server = make_server(oss, args.host, args.port)
     print("local.oss: bucket %s (%s) at http://%s:%d/%s/ , objects under %s"
           % (args.bucket, args.region, args.host, server.server_address[1], args.bucket, args.data), flush=True)

@@ -17,7 +17,8 @@ def local_stack(data_dir, **env_overrides):
            if not k.startswith(("ALIBABA_CLOUD_", "OSS_", "LOCAL_OSS_"))}
     env.update(env_overrides)
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--fc-port", "0", "--oss-port", "0", "--data", str(data_dir)],
+        [sys.executable, "-m", "local.dev", "--fc-port", "0", "--oss-port", "0", "--wechat-port", "0",
+         "--data", str(data_dir)],
         cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20

@@ -1,6 +1,7 @@
 """End to end over real HTTP: local FC server → ticket → multipart POST of real bytes → local OSS."""
 
 import hashlib
+import json
 import os
 
 import pytest
@@ -29,9 +30,20 @@ def test_upload_lands_byte_identical(stack):
     assert ticket["key"].startswith("uploads/anonymous/default/") and ticket["key"].endswith(".jpg")
     body, content_type = encode_form(ticket["fields"], data, filename="photo.JPG", file_type="image/jpeg")
     status, headers, answer = http("POST", ticket["url"], body, {"Content-Type": content_type})
-    assert (status, answer) == (200, b"")
+    assert status == 200
     assert headers["ETag"].strip('"').lower() == hashlib.md5(data).hexdigest()
     assert stored_bytes(stack, ticket["key"]) == data
+    # the bucket relays the function's verified-callback answer to the uploader
+    assert json.loads(answer) == {"key": ticket["key"], "size": len(data), "etag": headers["ETag"].strip('"'),
+                                  "mimeType": "image/jpeg"}
+
+
+def test_without_callbacks_the_answer_is_empty(tmp_path):
+    with local_stack(tmp_path, AUTH_MODE="anonymous", CALLBACK_URL="") as info:
+        status, ticket = post_json(info["fc"] + "/v1/uploads", {"size": 3})
+        assert "callback" not in ticket["fields"]
+        body, content_type = encode_form(ticket["fields"], b"abc")
+        assert http("POST", ticket["url"], body, {"Content-Type": content_type})[::2] == (200, b"")
 
 
 def test_second_upload_with_the_same_ticket_is_refused(stack):
