@@ -137,7 +137,7 @@ def form_fields(parts):
 
 
 def parse_stamp(value):
-    if not _DATE_RE.match(value or ""):
+    if not _DATE_RE.fullmatch(value or ""):
         raise OssError("InvalidArgument", "x-oss-date must look like 20231203T121212Z.")
     try:
         return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)

@@ -36,6 +36,8 @@ def test_defaults():
     ({"UPLOAD_PROFILES": json.dumps({"default": {"contentTypes": ["jpeg"]}})}, "contentTypes"),
     ({"UPLOAD_PROFILES": json.dumps({"default": {"ttl": 99999}})}, "ttl"),
     ({"UPLOAD_PROFILES": json.dumps({"default": {"maxsize": 1}})}, "maxsize"),
+    ({"UPLOAD_PROFILES": json.dumps({"default": {}, "x\n": {}})}, "profile name"),
+    ({"UPLOAD_PROFILES": json.dumps({"default": {"contentTypes": ["image/png\n"]}})}, "contentTypes"),
     ({"OSS_UPLOAD_HOST": "ftp://x"}, "OSS_UPLOAD_HOST"),
     ({"CORS_ALLOW_ORIGINS": "https://a.example/path"}, "CORS_ALLOW_ORIGINS"),
     ({"CREDENTIALS_MODE": "magic"}, "CREDENTIALS_MODE"),

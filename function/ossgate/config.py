@@ -91,7 +91,7 @@ def _int(env, name, default, low, high):
 
 def _url(env, name, default=None):
     value = _get(env, name) or default
-    if value is not None and not _URL_RE.match(value):
+    if value is not None and not _URL_RE.fullmatch(value):
         raise ConfigError("%s must be an http(s) URL, got %r" % (name, value))
     return value.rstrip("/") if value else value
 
@@ -120,7 +120,7 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
     profiles = {}
     for name, spec in data.items():
         where = "UPLOAD_PROFILES[%r]" % name
-        if not _PROFILE_NAME_RE.match(name):
+        if not _PROFILE_NAME_RE.fullmatch(name):
             raise ConfigError("%s: a profile name is 1-32 of a-z 0-9 _ -" % where)
         if not isinstance(spec, dict):
             raise ConfigError("%s must be an object" % where)
@@ -131,7 +131,7 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
         if not _whole_number(max_size, 1, MAX_OBJECT_SIZE):
             raise ConfigError("%s.maxSize must be a whole number of bytes from 1 to 5 GiB" % where)
         types = spec.get("contentTypes", [])
-        if not isinstance(types, list) or not all(isinstance(t, str) and _TYPE_PATTERN_RE.match(t) for t in types):
+        if not isinstance(types, list) or not all(isinstance(t, str) and _TYPE_PATTERN_RE.fullmatch(t) for t in types):
             raise ConfigError('%s.contentTypes must be a list like ["image/jpeg", "image/*"]' % where)
         ttl = spec.get("ttl")
         if ttl is not None and not _whole_number(ttl, 1, ticket_ttl_limit):
@@ -156,7 +156,7 @@ def _upload_prefix(env):
     prefix = _get(env, "UPLOAD_PREFIX") or "uploads/"
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    if not _PREFIX_RE.match(prefix) or any(part in (".", "..") for part in prefix.split("/")):
+    if not _PREFIX_RE.fullmatch(prefix) or any(part in (".", "..") for part in prefix.split("/")):
         raise ConfigError("UPLOAD_PREFIX must be path segments of A-Z a-z 0-9 . _ - ending in /, got %r" % prefix)
     return prefix
 
@@ -173,10 +173,10 @@ def _cors_origins(env):
 def from_environ(env):
     """Build and validate the Config; raises ConfigError naming the first bad variable."""
     bucket = _required(env, "OSS_BUCKET")
-    if not _BUCKET_RE.match(bucket) or "--" in bucket:
+    if not _BUCKET_RE.fullmatch(bucket) or "--" in bucket:
         raise ConfigError("OSS_BUCKET %r is not a valid bucket name" % bucket)
     region = _required(env, "OSS_REGION")
-    if region.startswith("oss-") or not _REGION_RE.match(region):
+    if region.startswith("oss-") or not _REGION_RE.fullmatch(region):
         raise ConfigError("OSS_REGION must be a region id like cn-hangzhou (no oss- prefix), got %r" % region)
     auth_mode = _choice(env, "AUTH_MODE", AUTH_MODES)
     ticket_ttl = _int(env, "TICKET_TTL_SECONDS", 600, 60, MAX_TICKET_TTL)
@@ -206,7 +206,7 @@ def from_environ(env):
         )
     if settings["credentials_mode"] == "assume_role":
         arn = _required(env, "OSS_STS_ROLE_ARN")
-        if not _ROLE_ARN_RE.match(arn):
+        if not _ROLE_ARN_RE.fullmatch(arn):
             raise ConfigError("OSS_STS_ROLE_ARN must look like acs:ram::<uid>:role/<name>")
         settings["sts_role_arn"] = arn
     key = settings["callback_public_key"]

@@ -21,7 +21,7 @@ def extension(filename, content_type=None):
         base = re.split(r"[\\/]", filename)[-1]
         if "." in base.strip("."):
             candidate = base.rsplit(".", 1)[1].lower()
-            if _EXTENSION_RE.match(candidate):
+            if _EXTENSION_RE.fullmatch(candidate):
                 return candidate
     return _EXTENSION_BY_TYPE.get(content_type or "", "")
 

@@ -46,7 +46,7 @@ def mint(user_id, secret, audience, now_epoch, ttl_seconds):
 
 def verify(token, secrets, audience, now_epoch):
     """The token's userId; AuthError (401) when it is malformed, forged, for another app or expired."""
-    match = _TOKEN_RE.match(token or "")
+    match = _TOKEN_RE.fullmatch(token or "")
     if not match:
         raise AuthError("the session token is malformed; sign in again")
     signing_input = "%s.%s" % (VERSION, match.group(1))
@@ -60,7 +60,7 @@ def verify(token, secrets, audience, now_epoch):
     if not isinstance(payload, dict) or payload.get("aud") != audience:
         raise AuthError("the session token is for another app; sign in again")
     expires, user_id = payload.get("exp"), payload.get("sub")
-    if not isinstance(expires, int) or not isinstance(user_id, str) or not _USER_ID_RE.match(user_id):
+    if not isinstance(expires, int) or not isinstance(user_id, str) or not _USER_ID_RE.fullmatch(user_id):
         raise AuthError("the session token is malformed; sign in again")
     if now_epoch >= expires:
         raise AuthError("the session has expired; sign in again")

@@ -45,7 +45,7 @@ def parse_ticket_request(body):
         raise RequestError("bad_request", "profile must be a non-empty string")
     content_type = body.get("contentType")
     if content_type is not None:
-        if not isinstance(content_type, str) or not _CONTENT_TYPE_RE.match(content_type.strip().lower()):
+        if not isinstance(content_type, str) or not _CONTENT_TYPE_RE.fullmatch(content_type.strip().lower()):
             raise RequestError("bad_request", "contentType must be a media type like image/jpeg")
         content_type = content_type.strip().lower()
     filename = body.get("filename")

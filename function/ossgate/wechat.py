@@ -22,7 +22,7 @@ _ERRORS = {
 
 
 def check_code(code):
-    if not isinstance(code, str) or not _CODE_RE.match(code):
+    if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
         raise RequestError("bad_request", "code must be the string wx.login returned")
     return code
 

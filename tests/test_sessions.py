@@ -1,0 +1,84 @@
+import base64
+import json
+
+import pytest
+
+from ossgate import sessions
+from ossgate.errors import AuthError
+
+SECRET = b"s" * 32
+NOW = 1_796_000_000
+
+
+def mint(user="u" + "a" * 31, secret=SECRET, audience="wx1", now=NOW, ttl=7200):
+    return sessions.mint(user, secret, audience, now, ttl)[0]
+
+
+def test_round_trip():
+    token, expires = sessions.mint("u" + "a" * 31, SECRET, "wx1", NOW, 7200)
+    assert expires == NOW + 7200
+    assert sessions.verify(token, [SECRET], "wx1", NOW + 10) == "u" + "a" * 31
+
+
+def flip(token, index):
+    chars = list(token)
+    chars[index] = "A" if chars[index] != "A" else "B"
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("index", [3, 10, 20, 40, -1, -10, -30])
+def test_any_tampering_is_refused(index):
+    with pytest.raises(AuthError) as raised:
+        sessions.verify(flip(mint(), index), [SECRET], "wx1", NOW)
+    assert raised.value.status == 401
+
+
+def test_payload_swap_is_refused():
+    token = mint()
+    header, payload, mac = token.split(".")
+    forged = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    forged["sub"] = "u" + "b" * 31
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    with pytest.raises(AuthError):
+        sessions.verify(".".join([header, forged_payload, mac]), [SECRET], "wx1", NOW)
+
+
+def test_expiry():
+    token = mint(ttl=60)
+    assert sessions.verify(token, [SECRET], "wx1", NOW + 59)
+    with pytest.raises(AuthError, match="expired"):
+        sessions.verify(token, [SECRET], "wx1", NOW + 60)
+
+
+def test_another_deployments_secret_and_audience_are_refused():
+    with pytest.raises(AuthError):
+        sessions.verify(mint(secret=b"o" * 32), [SECRET], "wx1", NOW)
+    with pytest.raises(AuthError, match="another app"):
+        sessions.verify(mint(audience="wx2"), [SECRET], "wx1", NOW)
+
+
+def test_rotation_old_tokens_verify_while_the_old_secret_is_listed():
+    old, new = b"o" * 32, b"n" * 32
+    token = mint(secret=old)
+    assert sessions.verify(token, [new, old], "wx1", NOW)
+    with pytest.raises(AuthError):
+        sessions.verify(token, [new], "wx1", NOW)
+
+
+@pytest.mark.parametrize("token", ["", "v1", "v1..", "v2.e30.xxx", "v1.e30." + "A" * 43, "x" * 5000, None])
+def test_malformed(token):
+    with pytest.raises(AuthError):
+        sessions.verify(token, [SECRET], "wx1", NOW)
+
+
+def test_trailing_newline_is_not_a_valid_token():
+    with pytest.raises(AuthError):
+        sessions.verify(mint() + "\n", [SECRET], "wx1", NOW)
+
+
+def test_user_ids_are_stable_opaque_and_distinct():
+    alice = sessions.user_id_for("wx1", "oAlice-openid-123")
+    assert alice == sessions.user_id_for("wx1", "oAlice-openid-123")
+    assert alice != sessions.user_id_for("wx1", "oBob-openid-456")
+    assert alice != sessions.user_id_for("wx2", "oAlice-openid-123")
+    assert "Alice" not in alice and len(alice) == 32 and alice.isalnum()
