@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+# alibabacloud-credentials' default chain ends at the ECS metadata service (100.100.100.200): no test may
+# reach it. The SDK reads these variables once, at import.
+NETWORK_GUARDS = {"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}
+os.environ.update(NETWORK_GUARDS)
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -72,7 +77,27 @@ def credentials():
 def clean_environ(monkeypatch):
     """No ALIBABA_CLOUD_* or ossgate settings leak in from the machine running the tests."""
     for name in list(os.environ):
+        if name in NETWORK_GUARDS:
+            continue
         if name.startswith(("ALIBABA_CLOUD_", "OSS_", "LOCAL_OSS_")) or name in (
                 "AUTH_MODE", "UPLOAD_PROFILES", "UPLOAD_PREFIX", "SESSION_SECRETS", "WECHAT_SECRET"):
             monkeypatch.delenv(name)
     return monkeypatch
+
+
+@pytest.fixture
+def sdk_environment(clean_environ, tmp_path):
+    """Set variables for alibabacloud-credentials, which snapshots the environment when first imported."""
+    import importlib
+
+    import alibabacloud_credentials.utils.auth_util as auth_util
+
+    clean_environ.setenv("HOME", str(tmp_path))
+
+    def apply(**variables):
+        for name, value in variables.items():
+            clean_environ.setenv(name, value)
+        importlib.reload(auth_util)
+    yield apply
+    clean_environ.undo()
+    importlib.reload(auth_util)

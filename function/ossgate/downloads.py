@@ -38,9 +38,9 @@ def _bucket_endpoint(config):
 def presigned_get(config, credentials, key, now):
     import oss2
 
-    ttl = config.download_ttl
-    expiration = tickets.expiration_for(now, ttl, credentials)
-    ttl = max(1, int((expiration - now).total_seconds()))
+    now = now.replace(microsecond=0)
+    expiration = tickets.expiration_for(now, config.download_ttl, credentials)
+    ttl = int((expiration - now).total_seconds())
     auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
         credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
     endpoint, is_cname = _bucket_endpoint(config)
