@@ -72,3 +72,60 @@ def test_ticket_bodies(body):
         ticket = json.loads(response["body"])
         assert ticket["key"].startswith("uploads/anonymous/default/2026/11/29/")
         assert isinstance(body.get("size"), int) and 1 <= body["size"] <= 10 * 1024 * 1024
+
+
+# --- the session, callback and download routes (AUTH_MODE=wechat, callbacks on) --------------------------
+
+from unittest import mock  # noqa: E402
+
+from ossgate import sessions  # noqa: E402
+from ossgate.callbacks import PublicKeyCache  # noqa: E402
+
+SECRET = "f" * 40
+WECHAT_APP = App(lambda: config.from_environ(base_env(
+    AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret-x", SESSION_SECRETS=SECRET,
+    CALLBACK_URL="https://api.example.com/v1/oss-callback")),
+    credentials_provider=lambda cfg, ctx: Credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN),
+    clock=lambda: FIXED_NOW, logger=JsonLogger(io.StringIO()),
+    callback_keys=PublicKeyCache(lambda url: (_ for _ in ()).throw(AssertionError("no fetch in fuzzing"))))
+TOKEN = sessions.mint("u" + "1" * 31, SECRET.encode(), "wx1", FIXED_NOW.timestamp(), 600)[0]
+WECHAT_ANSWERS = st.sampled_from([{"errcode": 40029}, {"errcode": 40163}, {"errcode": 45011}, {"errcode": 40226},
+                                  {"openid": "o-fuzz"}, {"openid": ""}, {"errcode": "x"}, {}])
+
+
+def post(path, body, headers):
+    return json.dumps({"body": body, "headers": headers,
+                       "requestContext": {"http": {"method": "POST", "path": path}}}).encode()
+
+
+@settings(max_examples=800, deadline=None)
+@given(bodies, WECHAT_ANSWERS)
+def test_session_route(body, answer):
+    with mock.patch("ossgate.wechat._fetch", return_value=answer):
+        response = WECHAT_APP.handle(post("/v1/session", body, {"content-type": "application/json"}))
+    status = response["statusCode"]
+    if answer.get("openid") and status == 200:
+        assert set(json.loads(response["body"])) == {"token", "expiresAt", "userId"}
+    assert status in (200, 400, 401, 403, 413, 429) or (status == 502 and "openid" not in answer), response
+
+
+@settings(max_examples=800, deadline=None)
+@given(bodies, headers)
+def test_callback_route_refuses_everything_unsigned(body, extra_headers):
+    request_headers = extra_headers if isinstance(extra_headers, dict) else {}
+    response = WECHAT_APP.handle(post("/v1/oss-callback", body, request_headers))
+    assert response["statusCode"] in (400, 403, 413), response
+
+
+keys_strategy = st.text(max_size=80) | st.builds(lambda tail: "uploads/u" + "1" * 31 + "/" + tail, st.text(max_size=40))
+
+
+@settings(max_examples=800, deadline=None)
+@given(keys_strategy | json_values)
+def test_download_route(key):
+    response = WECHAT_APP.handle(post("/v1/downloads", json.dumps({"key": key}),
+                                      {"authorization": "Bearer " + TOKEN}))
+    check(response)
+    if response["statusCode"] == 200:
+        own = "uploads/u" + "1" * 31 + "/"
+        assert isinstance(key, str) and key.startswith(own) and ".." not in key.split("/")
