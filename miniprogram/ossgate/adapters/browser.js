@@ -1,0 +1,74 @@
+'use strict'
+// H5 pages: fetch for JSON, XMLHttpRequest + FormData for the upload (fetch has no upload progress).
+
+var UploadError = require('../errors').UploadError
+
+function globalObject () {
+  return typeof globalThis !== 'undefined' ? globalThis : (typeof window !== 'undefined' ? window : {})
+}
+
+function createBrowserAdapter () {
+  var memory = {}
+  return {
+    name: 'browser',
+    request: function (req) {
+      var g = globalObject()
+      var controller = typeof g.AbortController === 'function' ? new g.AbortController() : null
+      if (req.signal && controller) {
+        if (req.signal.aborted) controller.abort()
+        else req.signal.addEventListener('abort', function () { controller.abort() })
+      }
+      return g.fetch(req.url, { method: req.method, headers: req.headers, body: req.body,
+        signal: controller ? controller.signal : undefined }).then(function (res) {
+        return res.text().then(function (text) { return { status: res.status, data: text, headers: {} } })
+      }, function (cause) {
+        if (req.signal && req.signal.aborted) throw new UploadError('aborted', 'The upload was aborted.')
+        throw cause
+      })
+    },
+    uploadFile: function (req) {
+      return new Promise(function (resolve, reject) {
+        var g = globalObject()
+        var xhr = new g.XMLHttpRequest()
+        var form = new g.FormData()
+        Object.keys(req.fields).forEach(function (name) { form.append(name, req.fields[name]) })
+        form.append('file', req.file, req.fileName || (req.file && req.file.name) || 'file')
+        function onAbort () { xhr.abort(); reject(new UploadError('aborted', 'The upload was aborted.')) }
+        if (req.signal) {
+          if (req.signal.aborted) return onAbort()
+          req.signal.addEventListener('abort', onAbort)
+        }
+        xhr.open('POST', req.url)
+        xhr.timeout = req.timeout || 0
+        xhr.upload.onprogress = function (e) { if (e.lengthComputable) req.onProgress({ loaded: e.loaded, progress: e.loaded / e.total }) }
+        xhr.onload = function () {
+          resolve({ status: xhr.status, data: xhr.responseText, headers: { ETag: xhr.getResponseHeader('ETag') } })
+        }
+        xhr.onerror = function () { reject({ errMsg: 'Failed to fetch (network error or blocked by CORS)' }) }
+        xhr.ontimeout = function () { reject({ errMsg: 'timeout' }) }
+        xhr.send(form)
+      })
+    },
+    fileSize: function (params) {
+      return params.file && typeof params.file.size === 'number'
+        ? Promise.resolve(params.file.size)
+        : Promise.reject(new Error('in a browser pass file (a File or Blob)'))
+    },
+    login: function () {
+      return Promise.reject(new UploadError('invalid_argument', "auth: 'wechat' needs WeChat; in a browser pass { getToken }"))
+    },
+    storage: {
+      get: function (key) {
+        try { var v = globalObject().localStorage.getItem(key); return v ? JSON.parse(v) : null } catch (e) { return memory[key] || null }
+      },
+      set: function (key, value) {
+        try { globalObject().localStorage.setItem(key, JSON.stringify(value)) } catch (e) { memory[key] = value }
+      },
+      remove: function (key) {
+        try { globalObject().localStorage.removeItem(key) } catch (e) {} delete memory[key]
+      }
+    }
+  }
+}
+
+module.exports = { createBrowserAdapter: createBrowserAdapter }

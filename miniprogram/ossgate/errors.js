@@ -1,0 +1,75 @@
+'use strict'
+// UploadError: one error type for every failure, with a stable `code` and, from OSS, its own error code.
+
+var HINTS = {
+  SignatureDoesNotMatch: 'OSS could not verify the signature: send the ticket\'s fields exactly as given, in order, with the file last (field name "file").',
+  RequestTimeTooSkewed: 'The device clock or the signer\'s clock is more than 15 minutes off.',
+  PolicyExpired: 'The upload ticket expired before the upload reached OSS; check the device clock and retry.',
+  AccessDenied: 'OSS refused the form: a field the ticket pins (key, type, overwrite) was changed, or the ticket is for another bucket.',
+  EntityTooLarge: 'The file is bigger than the profile allows.',
+  EntityTooSmall: 'The file is empty.',
+  FileAlreadyExists: 'This ticket was already used: each ticket uploads one file once.',
+  InvalidAccessKeyId: 'The signer\'s credentials are not valid for this bucket.',
+  domain: 'The domain is not on the mini program\'s legal domain list: add the signer to "request" and the bucket to "uploadFile" domains (or tick 不校验合法域名 in WeChat DevTools while developing).',
+  cors: 'The browser blocked the request: check the bucket\'s CORS rule and the signer\'s CORS_ALLOW_ORIGINS.',
+  network: 'The network request failed: check connectivity and that the URL is reachable over HTTPS.'
+}
+
+function UploadError (code, message, details) {
+  var error = new Error(message)
+  Object.setPrototypeOf(error, UploadError.prototype)
+  error.name = 'UploadError'
+  error.code = code
+  details = details || {}
+  var names = ['status', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source']
+  for (var i = 0; i < names.length; i++) {
+    if (details[names[i]] !== undefined) error[names[i]] = details[names[i]]
+  }
+  return error
+}
+UploadError.prototype = Object.create(Error.prototype, {
+  constructor: { value: UploadError, writable: true, configurable: true }
+})
+
+function xmlTag (text, tag) {
+  var match = new RegExp('<' + tag + '>([\\s\\S]*?)</' + tag + '>').exec(text || '')
+  return match ? match[1] : undefined
+}
+
+// OSS answers errors as XML: <Error><Code/><Message/><RequestId/>…</Error>
+function parseOssError (text) {
+  if (typeof text !== 'string' || text.indexOf('<Error>') < 0) return null
+  return { code: xmlTag(text, 'Code'), message: xmlTag(text, 'Message'), requestId: xmlTag(text, 'RequestId') }
+}
+
+// The signer answers errors as {"error": {"code", "message", "requestId"}}
+function parseSignerError (data) {
+  var body = typeof data === 'string' ? safeJson(data) : data
+  return body && body.error && typeof body.error === 'object' ? body.error : null
+}
+
+function safeJson (text) {
+  try { return JSON.parse(text) } catch (e) { return null }
+}
+
+function ossHint (ossCode, ossMessage) {
+  if (ossCode === 'AccessDenied' && /Policy expired/i.test(ossMessage || '')) return HINTS.PolicyExpired
+  return HINTS[ossCode]
+}
+
+function networkHint (errMsg) {
+  var text = String(errMsg || '')
+  if (/domain list|合法域名|url not in/i.test(text)) return HINTS.domain
+  if (/Failed to fetch|CORS|NetworkError when attempting/i.test(text)) return HINTS.cors
+  return HINTS.network
+}
+
+module.exports = {
+  UploadError: UploadError,
+  parseOssError: parseOssError,
+  parseSignerError: parseSignerError,
+  ossHint: ossHint,
+  networkHint: networkHint,
+  safeJson: safeJson,
+  HINTS: HINTS
+}

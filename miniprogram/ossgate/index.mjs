@@ -1,0 +1,6 @@
+// ES module entry (bundlers, Taro, uni-app, Vite); the CommonJS entry is index.js.
+import ossgate from './index.js'
+
+export const createUploader = ossgate.createUploader
+export const UploadError = ossgate.UploadError
+export default ossgate

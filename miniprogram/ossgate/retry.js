@@ -1,0 +1,44 @@
+'use strict'
+// Retry rules as data: the first rule whose `when` matches a failure decides what happens next.
+// Failures are described as { source: 'signer' | 'oss', code, status, ossCode, ossMessage }.
+
+var RULES = [
+  { when: { code: 'aborted' }, then: 'fail' },
+  { when: { code: 'network' }, then: 'retry' },
+  { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
+  { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
+  { when: { source: 'signer', status: 401 }, then: 'relogin' },
+  { when: { status: 429 }, then: 'retry' },
+  { when: { status: { min: 500, max: 599 } }, then: 'retry' },
+  { when: {}, then: 'fail' }
+]
+
+var DEFAULT_DELAYS = [500, 1500, 4000]
+
+function matches (expected, actual) {
+  if (expected instanceof RegExp) return expected.test(actual || '')
+  if (expected && typeof expected === 'object') return typeof actual === 'number' && actual >= expected.min && actual <= expected.max
+  return expected === actual
+}
+
+function decide (failure, rules) {
+  rules = rules || RULES
+  for (var i = 0; i < rules.length; i++) {
+    var when = rules[i].when
+    var ok = true
+    for (var name in when) {
+      if (Object.prototype.hasOwnProperty.call(when, name) && !matches(when[name], failure[name])) { ok = false; break }
+    }
+    if (ok) return rules[i].then
+  }
+  return 'fail'
+}
+
+// Exponential backoff with full jitter: a random delay up to the configured one for this attempt.
+function backoff (attempt, delays, random) {
+  var list = delays || DEFAULT_DELAYS
+  var ceiling = list[Math.min(attempt, list.length - 1)]
+  return Math.round(ceiling / 2 + (random || Math.random)() * ceiling / 2)
+}
+
+module.exports = { RULES: RULES, DEFAULT_DELAYS: DEFAULT_DELAYS, decide: decide, backoff: backoff }

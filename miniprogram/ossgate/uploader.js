@@ -1,0 +1,199 @@
+'use strict'
+// The platform-neutral core: ticket → form upload → result, with retries, fresh tickets, abort and a queue.
+// It talks only to an adapter (see adapters/); it never touches wx, uni, my, Taro or window itself.
+
+var errors = require('./errors')
+var retry = require('./retry')
+var queueModule = require('./queue')
+var authModule = require('./auth')
+var UploadError = errors.UploadError
+
+var MAX_CONCURRENCY = 10 // WeChat allows 10 requests in flight
+var MAX_ATTEMPTS = 4
+
+function abortError () {
+  return new UploadError('aborted', 'The upload was aborted.')
+}
+
+function whenAborted (signal, callback) {
+  if (!signal) return function () {}
+  if (signal.aborted) { callback(); return function () {} }
+  if (typeof signal.addEventListener === 'function') {
+    signal.addEventListener('abort', callback)
+    return function () { signal.removeEventListener('abort', callback) }
+  }
+  return function () {}
+}
+
+function sleep (ms, signal) {
+  return new Promise(function (resolve, reject) {
+    var timer = setTimeout(function () { stop(); resolve() }, ms)
+    var stop = whenAborted(signal, function () { clearTimeout(timer); reject(abortError()) })
+  })
+}
+
+function createUploader (options) {
+  options = options || {}
+  if (!options.baseUrl) throw new UploadError('invalid_argument', 'createUploader needs baseUrl (the signer\'s URL)')
+  var adapter = options.adapter || require('./adapters').resolve(options.platform, options)
+  var baseUrl = String(options.baseUrl).replace(/\/+$/, '')
+  var delays = options.retryDelays || retry.DEFAULT_DELAYS
+  var rules = options.retryRules || retry.RULES
+  var timeout = options.timeout || 60000
+  var random = options.random || Math.random
+  var now = options.now || Date.now
+  var concurrency = Math.max(1, Math.min(options.concurrency || 3, MAX_CONCURRENCY))
+  var queue = queueModule.createQueue(concurrency)
+  var auth = authModule.createAuth(options.auth, adapter, baseUrl, postJson, now)
+
+  function postJson (url, payload, authorization, signal) {
+    var headers = { 'Content-Type': 'application/json' }
+    if (authorization) headers.Authorization = authorization
+    return adapter.request({ url: url, method: 'POST', headers: headers, body: JSON.stringify(payload),
+      timeout: timeout, signal: signal }).then(function (res) {
+      return { status: res.status, body: typeof res.data === 'string' ? errors.safeJson(res.data) : res.data }
+    }, function (cause) {
+      if (cause && cause.code === 'aborted') throw cause
+      throw new UploadError('network', 'Could not reach the signer at ' + url + ': ' + describe(cause),
+        { hint: errors.networkHint(describe(cause)), cause: cause, source: 'signer' })
+    })
+  }
+
+  function requestTicket (job, signal) {
+    return auth.header().then(function (authorization) {
+      return postJson(baseUrl + '/v1/uploads', job.ticketRequest, authorization, signal)
+    }).then(function (res) {
+      if (res.status === 200 && res.body && res.body.fields) return res.body
+      var detail = errors.parseSignerError(res.body) || {}
+      throw new UploadError(res.status >= 500 || res.status === 429 ? 'signer_unavailable' : 'ticket_refused',
+        detail.message || 'The signer answered HTTP ' + res.status,
+        { status: res.status, requestId: detail.requestId, ossCode: undefined, source: 'signer', cause: detail.code })
+    })
+  }
+
+  function sendFile (job, ticket, signal) {
+    return adapter.uploadFile({
+      url: ticket.url, fields: ticket.fields, filePath: job.filePath, file: job.file, fileName: job.filename,
+      contentType: job.contentType, timeout: timeout, signal: signal, onProgress: job.progress
+    }).then(function (res) {
+      if (res.status >= 200 && res.status < 300) {
+        var data = typeof res.data === 'string' && res.data ? errors.safeJson(res.data) : (res.data || null)
+        var etag = (res.headers && (res.headers.ETag || res.headers.etag)) || (data && data.etag)
+        var result = { key: ticket.key, size: job.size }
+        if (etag) result.etag = String(etag).replace(/"/g, '')
+        if (data && typeof data === 'object') result.data = data
+        return result
+      }
+      var oss = errors.parseOssError(res.data) || {}
+      var code = res.status === 203 ? 'callback_failed' : 'oss_rejected'
+      throw new UploadError(code, 'OSS refused the upload: ' + (oss.code || 'HTTP ' + res.status) +
+        (oss.message ? ' (' + oss.message + ')' : ''), {
+        status: res.status, ossCode: oss.code, ossMessage: oss.message, requestId: oss.requestId,
+        hint: errors.ossHint(oss.code, oss.message), source: 'oss'
+      })
+    }, function (cause) {
+      if (cause && cause.code === 'aborted') throw cause
+      throw new UploadError('network', 'The upload to OSS failed: ' + describe(cause),
+        { hint: errors.networkHint(describe(cause)), cause: cause, source: 'oss' })
+    })
+  }
+
+  function attempt (job) {
+    var ticket = null
+    var relogged = false
+    var tries = 0
+    function step () {
+      if (job.signal && job.signal.aborted) return Promise.reject(abortError())
+      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal)
+      return got.then(function (t) {
+        ticket = t
+        return sendFile(job, t, job.signal)
+      }).catch(function (error) {
+        var action = retry.decide(error, rules)
+        if (action === 'relogin' && !relogged && auth.invalidate()) {
+          relogged = true
+          ticket = null
+          return step()
+        }
+        tries++
+        if (tries >= MAX_ATTEMPTS || (action !== 'retry' && action !== 'new_ticket')) throw error
+        if (action === 'new_ticket' || error.source === 'signer') ticket = null
+        return sleep(retry.backoff(tries - 1, delays, random), job.signal).then(step)
+      })
+    }
+    return step()
+  }
+
+  function upload (params) {
+    params = params || {}
+    return Promise.resolve().then(function () {
+      if (!params.filePath && !params.file) throw new UploadError('invalid_argument', 'upload needs filePath (or file in a browser)')
+      if (params.signal && params.signal.aborted) throw abortError()
+      return params.size !== undefined ? params.size : adapter.fileSize(params).catch(function (cause) {
+        throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
+      })
+    }).then(function (size) {
+      if (typeof size !== 'number' || !(size >= 0) || Math.floor(size) !== size) {
+        throw new UploadError('invalid_argument', 'size must be a whole number of bytes')
+      }
+      if (size === 0) throw new UploadError('empty_file', 'The file is empty: there is nothing to upload.')
+      var job = makeJob(params, size)
+      return queue.run(function () {
+        if (job.signal && job.signal.aborted) throw abortError()
+        return attempt(job)
+      }).then(function (result) {
+        job.progress({ progress: 1, loaded: size, total: size })
+        return result
+      })
+    })
+  }
+
+  function makeJob (params, size) {
+    var ticketRequest = { size: size }
+    if (params.contentType) ticketRequest.contentType = params.contentType
+    var filename = params.filename || (params.file && params.file.name) || baseName(params.filePath)
+    if (filename) ticketRequest.filename = filename
+    if (params.profile) ticketRequest.profile = params.profile
+    var best = 0
+    return {
+      ticketRequest: ticketRequest, size: size, filePath: params.filePath, file: params.file,
+      filename: filename, contentType: params.contentType, signal: params.signal,
+      progress: function (event) { // monotonic: a retry never moves the bar backwards
+        var loaded = Math.min(size, Math.max(0, event.loaded || 0))
+        var fraction = event.progress !== undefined ? event.progress : loaded / size
+        if (fraction > best && typeof params.onProgress === 'function') {
+          best = Math.min(1, fraction)
+          params.onProgress({ progress: best, loaded: Math.round(best * size), total: size })
+        }
+      }
+    }
+  }
+
+  return {
+    upload: upload,
+    download: function (key, signal) {
+      return auth.header().then(function (authorization) {
+        return postJson(baseUrl + '/v1/downloads', { key: key }, authorization, signal)
+      }).then(function (res) {
+        if (res.status === 200 && res.body && res.body.url) return res.body
+        var detail = errors.parseSignerError(res.body) || {}
+        throw new UploadError('ticket_refused', detail.message || 'HTTP ' + res.status,
+          { status: res.status, requestId: detail.requestId, source: 'signer' })
+      })
+    },
+    get adapter () { return adapter }
+  }
+}
+
+function baseName (path) {
+  if (typeof path !== 'string') return undefined
+  var parts = path.split(/[\\/]/)
+  return parts[parts.length - 1] || undefined
+}
+
+function describe (cause) {
+  if (!cause) return 'unknown error'
+  return cause.errMsg || cause.message || String(cause)
+}
+
+module.exports = { createUploader: createUploader, UploadError: UploadError, MAX_CONCURRENCY: MAX_CONCURRENCY }
