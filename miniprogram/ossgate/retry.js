@@ -7,7 +7,7 @@ var RULES = [
   { when: { code: 'network' }, then: 'retry' },
   { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
   { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
-  { when: { source: 'signer', status: 401 }, then: 'relogin' },
+  { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
   { when: {}, then: 'fail' }

@@ -10,6 +10,8 @@ var UploadError = errors.UploadError
 
 var MAX_CONCURRENCY = 10 // WeChat allows 10 requests in flight
 var MAX_ATTEMPTS = 4
+// What OSS answers a successful PostObject with (success_action_status); 203 means the callback failed.
+var SUCCESS_STATUSES = [200, 201, 204]
 
 function abortError () {
   return new UploadError('aborted', 'The upload was aborted.')
@@ -76,7 +78,7 @@ function createUploader (options) {
       url: ticket.url, fields: ticket.fields, filePath: job.filePath, file: job.file, fileName: job.filename,
       contentType: job.contentType, timeout: timeout, signal: signal, onProgress: job.progress
     }).then(function (res) {
-      if (res.status >= 200 && res.status < 300) {
+      if (SUCCESS_STATUSES.indexOf(res.status) >= 0) {
         var data = typeof res.data === 'string' && res.data ? errors.safeJson(res.data) : (res.data || null)
         var etag = (res.headers && (res.headers.ETag || res.headers.etag)) || (data && data.etag)
         var result = { key: ticket.key, size: job.size }
