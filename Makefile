@@ -5,7 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help local test test-python bench build deploy invoke verify clean
+NODE_STAMP := miniprogram/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help local test test-python test-js chromium bench build deploy invoke clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
@@ -20,13 +24,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+$(NODE_STAMP): miniprogram/package.json miniprogram/package-lock.json
+	cd miniprogram && npm ci --no-audit --no-fund
+	touch $@
+
+# The browser test drives Debian's chromium with playwright-core (no browser download).
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
 local: $(STAMP)
 	$(PY) -m local.dev
 
-test: test-python
+test: test-python test-js
 
 test-python: $(STAMP)
 	$(PY) -m pytest -q tests
+
+test-js: $(STAMP) $(NODE_STAMP) chromium
+	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/
 
 bench: $(STAMP)
 	$(PY) bench/bench.py
@@ -43,4 +58,4 @@ invoke: build
 	s local invoke -f events/upload-ticket.json
 
 clean:
-	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis
+	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis miniprogram/node_modules test-output

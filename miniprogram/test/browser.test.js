@@ -1,0 +1,57 @@
+'use strict'
+// A real browser: Playwright (playwright-core) drives Debian's chromium through the demo page served by
+// `make local`'s FC server; the file must land byte-identical. A screenshot is saved under test-output/.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const http = require('node:http')
+const path = require('node:path')
+const { startStack, ROOT } = require('./stack')
+
+const CHROMIUM = process.env.OSSGATE_CHROMIUM || '/usr/bin/chromium'
+const OUTPUT = path.join(ROOT, 'test-output')
+
+function get (url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
+    }).on('error', reject)
+  })
+}
+
+test('the browser demo uploads a file that lands byte-identical', async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), 'chromium is missing: `make test` installs Debian\'s chromium package')
+  const { chromium } = require('playwright-core')
+  const stack = await startStack()
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.after(async () => { await browser.close(); await stack.stop() })
+  const page = await browser.newPage({ viewport: { width: 900, height: 700 } })
+  const pageErrors = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  await page.goto(stack.fc + '/demo/')
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+
+  const bytes = crypto.randomBytes(300 * 1024)
+  await page.setInputFiles('#files', { name: 'Screenshot 2026.PNG', mimeType: 'image/png', buffer: bytes })
+  const item = page.locator('li.done')
+  await item.waitFor({ timeout: 20000 })
+  const key = await item.getAttribute('data-key')
+  assert.match(key, /^uploads\/u[0-9a-f]{31}\/default\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}\.png$/)
+  const href = await item.locator('a.download').getAttribute('href', { timeout: 10000 })
+  const fetched = await get(href)
+  assert.equal(fetched.status, 200)
+  assert.ok(fetched.body.equals(bytes), 'the stored object is byte-identical')
+  assert.equal(await item.locator('progress').evaluate((p) => p.value), 1)
+  assert.deepEqual(pageErrors, [])
+
+  fs.mkdirSync(OUTPUT, { recursive: true })
+  await page.screenshot({ path: path.join(OUTPUT, 'browser-demo.png'), fullPage: true })
+})
