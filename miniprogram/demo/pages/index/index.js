@@ -1,0 +1,78 @@
+// Choose images or chat files, upload each with its own progress bar, show the result in plain words.
+
+let nextId = 1
+
+function plainWords (error) {
+  const messages = {
+    network: 'The network failed. Check the connection and that the domain is on the legal-domain list.',
+    aborted: 'Cancelled.',
+    empty_file: 'The file is empty.',
+    file_unreadable: 'The file could not be read.',
+    ticket_refused: 'The server refused this file',
+    signer_unavailable: 'The server is busy; try again in a moment.',
+    oss_rejected: 'Storage refused the upload',
+    callback_failed: 'Uploaded, but the server was not told.',
+    login_failed: 'Signing in failed.'
+  }
+  const base = messages[error.code] || 'Upload failed'
+  return error.code === 'ticket_refused' || error.code === 'oss_rejected' ? base + ': ' + error.message : base
+}
+
+Page({
+  data: { items: [] },
+
+  chooseImages () {
+    wx.chooseMedia({
+      count: 9,
+      mediaType: ['image', 'video'],
+      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({
+        path: f.tempFilePath, size: f.size, name: f.tempFilePath.split('/').pop(),
+        type: f.fileType === 'video' ? 'video/mp4' : undefined
+      })))
+    })
+  },
+
+  chooseChatFiles () {
+    wx.chooseMessageFile({
+      count: 9,
+      type: 'all',
+      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name })))
+    })
+  },
+
+  uploadAll (files) {
+    files.forEach((file) => this.uploadOne(file))
+  },
+
+  uploadOne (file) {
+    const id = nextId++
+    const items = [{ id, name: file.name, progress: 0, state: 'uploading', message: 'Waiting…' }].concat(this.data.items)
+    this.setData({ items })
+    const update = (patch) => {
+      const index = this.data.items.findIndex((item) => item.id === id)
+      if (index < 0) return
+      const changes = {}
+      Object.keys(patch).forEach((k) => { changes['items[' + index + '].' + k] = patch[k] })
+      this.setData(changes)
+    }
+    getApp().uploader.upload({
+      filePath: file.path,
+      size: file.size,
+      filename: file.name,
+      contentType: file.type,
+      onProgress: ({ progress }) => update({ progress: Math.round(progress * 100), message: 'Uploading…' })
+    }).then((res) => {
+      const size = res.data && res.data.width ? ' · ' + res.data.width + '×' + res.data.height : ''
+      update({ state: 'done', progress: 100, message: 'Stored as ' + res.key + size, key: res.key })
+    }, (error) => {
+      update({ state: 'failed', message: plainWords(error), hint: error.hint || '' })
+    })
+  },
+
+  copyLink (event) {
+    const key = event.currentTarget.dataset.key
+    getApp().uploader.download(key).then((link) => {
+      wx.setClipboardData({ data: link.url })
+    }, (error) => wx.showToast({ title: plainWords(error), icon: 'none' }))
+  }
+})

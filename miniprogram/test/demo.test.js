@@ -1,0 +1,76 @@
+'use strict'
+// The demo mini program's page logic, run in Node with the real-HTTP wx stand-in: choose files, upload each
+// with progress, plain-word results, download links.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { createWx } = require('./wx-standin')
+const { startStack } = require('./stack')
+
+function setPath (data, key, value) {
+  const parts = key.replace(/\[(\d+)\]/g, '.$1').split('.')
+  let target = data
+  for (let i = 0; i < parts.length - 1; i++) target = target[parts[i]]
+  target[parts[parts.length - 1]] = value
+}
+
+function loadDemo (wx, baseUrl) {
+  let app
+  let pageDef
+  global.wx = wx
+  global.App = (def) => { app = def }
+  global.getApp = () => app
+  global.Page = (def) => { pageDef = def }
+  const demo = path.join(__dirname, '..', 'demo')
+  require(path.join(demo, 'config.js')).baseUrl = baseUrl
+  require(path.join(demo, 'app.js'))
+  app.onLaunch()
+  require(path.join(demo, 'pages', 'index', 'index.js'))
+  const page = Object.assign(Object.create(pageDef), { data: JSON.parse(JSON.stringify(pageDef.data)) })
+  page.setData = function (changes) { Object.keys(changes).forEach((k) => setPath(this.data, k, changes[k])) }
+  return page
+}
+
+async function until (check, ms = 15000) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('timed out')
+}
+
+test('the demo page uploads chosen files and reports each in plain words', async (t) => {
+  const stack = await startStack()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-demo-'))
+  t.after(async () => { await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }); delete global.wx })
+  const photo = path.join(dir, 'tmp_photo.jpg')
+  const empty = path.join(dir, 'empty.txt')
+  fs.writeFileSync(photo, crypto.randomBytes(50000))
+  fs.writeFileSync(empty, '')
+  const wx = createWx()
+  const clipboard = []
+  wx.chooseMedia = ({ success }) => success({ tempFiles: [{ tempFilePath: photo, size: 50000, fileType: 'image' }] })
+  wx.chooseMessageFile = ({ success }) => success({ tempFiles: [{ path: empty, size: 0, name: 'empty.txt' }] })
+  wx.setClipboardData = ({ data }) => clipboard.push(data)
+  wx.showToast = () => {}
+  const page = loadDemo(wx, stack.fc)
+
+  page.chooseImages()
+  page.chooseChatFiles()
+  await until(() => page.data.items.length === 2 && page.data.items.every((i) => i.state !== 'uploading'))
+  const [emptyItem, photoItem] = page.data.items
+  assert.equal(emptyItem.state, 'failed')
+  assert.equal(emptyItem.message, 'The file is empty.')
+  assert.equal(photoItem.state, 'done')
+  assert.equal(photoItem.progress, 100)
+  assert.match(photoItem.message, /^Stored as uploads\/u[0-9a-f]+\/default\/.+\.jpg$/)
+
+  page.copyLink({ currentTarget: { dataset: { key: photoItem.key } } })
+  await until(() => clipboard.length === 1)
+  assert.match(clipboard[0], /x-oss-signature=/)
+})
