@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, SHARED, response_json
+from conftest import FC3_DATA, ROOT, response_json
 
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 EXPECTED = {"upload-ticket.json": 200, "generate-signature.json": 200, "healthz.json": 200, "preflight.json": 204,
@@ -24,7 +24,7 @@ def index(clean_environ):
 
 
 def test_events_have_the_templates_shape():
-    with open(SHARED / "data" / "fc3" / "http-event-template.json") as source:
+    with open(FC3_DATA / "http-event-template.json") as source:
         template = json.load(source)
     assert EVENTS
     for path in EVENTS:

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import FUNCTION_DIR, ROOT, SHARED
+from conftest import FC3_DATA, FUNCTION_DIR, ROOT, SHARED
 
 _ENV_RE = re.compile(r"\$\{env\('([A-Z0-9_]+)'(?:,\s*'([^']*)')?\)\}")
 _VARS_RE = re.compile(r"\$\{vars\.([A-Za-z0-9_]+)\}")
@@ -45,7 +45,7 @@ def props(project):
 
 
 def test_function_props_pass_the_fc3_schema(props):
-    with open(SHARED / "data" / "fc3" / "schema.json") as source:
+    with open(FC3_DATA / "schema.json") as source:
         schema = json.load(source)
     jsonschema.Draft7Validator(schema).validate(props)
 
@@ -86,3 +86,9 @@ def test_defaults_in_s_yaml_give_a_valid_configuration(project):
     deployed = resolve(env_settings, {}, {"OSS_BUCKET": "my-bucket", "AUTH_MODE": "anonymous"})
     cfg = config.from_environ(deployed)
     assert cfg.upload_prefix == "uploads/" and cfg.ticket_ttl == 600 and cfg.upload_host.startswith("https://my-bucket.")
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "fc3").is_dir(), reason="shared/ is not beside this checkout")
+def test_the_fc3_copies_match_shared():
+    for name in ("schema.json", "http-event-template.json"):
+        assert (FC3_DATA / name).read_bytes() == (SHARED / "data" / "fc3" / name).read_bytes()

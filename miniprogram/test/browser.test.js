@@ -39,7 +39,8 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
   await page.goto(stack.fc + '/demo/')
   await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
 
-  const bytes = crypto.randomBytes(300 * 1024)
+  const header = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.from([0, 0, 2, 128, 0, 0, 1, 224])])
+  const bytes = Buffer.concat([header, crypto.randomBytes(300 * 1024)])
   await page.setInputFiles('#files', { name: 'Screenshot 2026.PNG', mimeType: 'image/png', buffer: bytes })
   const item = page.locator('li.done')
   await item.waitFor({ timeout: 20000 })
@@ -50,6 +51,7 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
   assert.equal(fetched.status, 200)
   assert.ok(fetched.body.equals(bytes), 'the stored object is byte-identical')
   assert.equal(await item.locator('progress').evaluate((p) => p.value), 1)
+  assert.equal(await item.locator('.stored').textContent(), 'stored: image/png, ' + bytes.length + ' bytes, 640×480')
   assert.deepEqual(pageErrors, [])
 
   fs.mkdirSync(OUTPUT, { recursive: true })
