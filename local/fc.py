@@ -17,9 +17,11 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .serving import bound_server, serve
 
 FUNCTION_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "function")
 MAX_HEADER_BYTES = 8 * 1024
@@ -192,10 +194,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host_obj, host="127.0.0.1", port=9000):
-    handler = type("BoundHandler", (Handler,), {"host": host_obj})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"host": host_obj}, host, port)
 
 
 def main(argv=None):
@@ -207,13 +206,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     static = dict(item.split("=", 1) for item in args.static)
     server = make_server(FunctionHost(static=static), args.host, args.port)
-    print("local.fc: function/index.py:handler at http://%s:%d/" % (args.host, server.server_address[1]), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, "local.fc: function/index.py:handler at http://%s:%%d/" % args.host)
 
 
 if __name__ == "__main__":

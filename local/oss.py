@@ -20,11 +20,12 @@ import sys
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from . import callback, multipart, v4
+from .serving import bound_server, serve
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 MAX_SKEW = timedelta(minutes=15)
@@ -479,10 +480,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(oss, host="127.0.0.1", port=9100):
-    handler = type("BoundHandler", (Handler,), {"oss": oss})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"oss": oss}, host, port)
 
 
 def main(argv=None):
@@ -497,14 +495,8 @@ def main(argv=None):
     oss = LocalOss(args.bucket, args.region, Identity.from_environ(os.environ), args.data,
                    callback_key=callback.load_or_create_key(args.callback_key) if args.callback_key else None)
     server = make_server(oss, args.host, args.port)
-    print("local.oss: bucket %s (%s) at http://%s:%d/%s/ , objects under %s"
-          % (args.bucket, args.region, args.host, server.server_address[1], args.bucket, args.data), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, "local.oss: bucket %s (%s) at http://%s:%%d/%s/ , objects under %s"
+          % (args.bucket, args.region, args.host, args.bucket, args.data.replace("%", "%%")))
 
 
 if __name__ == "__main__":

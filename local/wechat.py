@@ -14,8 +14,10 @@ import json
 import os
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .serving import bound_server, serve
 
 SPECIAL = {"invalid": 40029, "ratelimit": 45011, "blocked": 40226, "busy": -1}
 
@@ -77,9 +79,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(stand_in, host="127.0.0.1", port=9200):
-    server = ThreadingHTTPServer((host, port), type("BoundHandler", (Handler,), {"stand_in": stand_in}))
-    server.daemon_threads = True
-    return server
+    return bound_server(Handler, {"stand_in": stand_in}, host, port)
 
 
 def main(argv=None):
@@ -89,13 +89,7 @@ def main(argv=None):
     parser.add_argument("--secret", default=os.environ.get("WECHAT_SECRET", ""))
     args = parser.parse_args(argv)
     server = make_server(WeChatStandIn(args.appid, args.secret), port=args.port)
-    print("local.wechat: code2Session stand-in at http://127.0.0.1:%d/" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, "local.wechat: code2Session stand-in at http://127.0.0.1:%d/")
 
 
 if __name__ == "__main__":

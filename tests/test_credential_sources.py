@@ -4,7 +4,6 @@ HTTP call (pytest-mock): the library's own caching and refresh logic runs for re
 import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
-from urllib.parse import parse_qs
 
 import pytest
 

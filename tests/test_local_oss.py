@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import FIXED_NOW, make_config
+from conftest import make_config
 from formpost import encode_form, http, oss_error_code, post_form
 from local import oss as local_oss
 from ossgate import policy, tickets

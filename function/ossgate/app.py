@@ -141,7 +141,7 @@ class App:
     def handle(self, event, context=None):
         started = time.perf_counter()
         fallback_id = getattr(context, "request_id", None) or os.urandom(12).hex()
-        request, route, origin_headers, inv = None, None, {}, None
+        request, route, origin_headers = None, None, {}
         try:
             request = httpio.parse_event(event, fallback_id)
             route = request.path

@@ -6,22 +6,13 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const http = require('node:http')
 const path = require('node:path')
+const get = require('./http-get')
 const { startStack, ROOT } = require('./stack')
 
 const CHROMIUM = process.env.OSSGATE_CHROMIUM || '/usr/bin/chromium'
 const OUTPUT = path.join(ROOT, 'test-output')
 
-function get (url) {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
-    }).on('error', reject)
-  })
-}
 
 test('the browser demo uploads a file that lands byte-identical', async (t) => {
   assert.ok(fs.existsSync(CHROMIUM), 'chromium is missing: `make test` installs Debian\'s chromium package')

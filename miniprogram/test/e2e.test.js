@@ -10,6 +10,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { createUploader } = require('../ossgate')
 const { createWx } = require('./wx-standin')
+const get = require('./http-get')
 const { startStack } = require('./stack')
 
 const PROFILES = JSON.stringify({ default: { maxSize: 10485760 }, tiny: { maxSize: 100 }, images: { maxSize: 1048576, contentTypes: ['image/*'] } })
@@ -31,15 +32,6 @@ function file (name, bytes) {
   return p
 }
 
-function get (url) {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
-    }).on('error', reject)
-  })
-}
 
 function wxUploader (extra = {}) {
   const wx = createWx()
