@@ -134,6 +134,15 @@ def test_overwrite_is_refused(url):
     assert (status, oss_error_code(body)) == (409, "FileAlreadyExists")
 
 
+def test_an_untyped_ticket_cannot_store_html(url):
+    t = ticket({"size": 10, "filename": "x.html"})
+    status, _, body = post_form(url, dict(t["fields"], **{"Content-Type": "text/html"}), b"<script>")
+    assert (status, oss_error_code(body)) == (403, "AccessDenied")
+    without = {k: v for k, v in t["fields"].items() if k != "Content-Type"}
+    status, _, body = post_form(url, without, b"<script>", file_type="text/html")
+    assert (status, oss_error_code(body)) == (403, "AccessDenied")
+
+
 def test_type_restricted_profile(url):
     t = ticket({"size": 10, "contentType": "image/png", "profile": "img"})
     assert post_form(url, t["fields"], b"\x89PNG....", file_type="image/png")[0] == 200

@@ -60,11 +60,11 @@ def test_expiration_never_outlives_the_credentials():
         issue({"size": 1}, nearly_dead)
 
 
-def test_untyped_request_to_an_open_profile_pins_no_type(credentials):
-    ticket = issue({"size": 1, "filename": "notes"}, credentials)
-    assert "Content-Type" not in ticket["fields"]
-    assert ticket["key"].endswith("/" + "f" * 32)
-    assert not any(isinstance(c, list) and c[1:2] == ["$content-type"] for c in decode_policy(ticket)["conditions"])
+def test_untyped_request_pins_octet_stream(credentials):
+    ticket = issue({"size": 1, "filename": "page.html"}, credentials)
+    assert ticket["fields"]["Content-Type"] == "application/octet-stream"
+    assert ticket["key"].endswith("/" + "f" * 32 + ".html")
+    assert ["eq", "$content-type", "application/octet-stream"] in decode_policy(ticket)["conditions"]
 
 
 @pytest.mark.parametrize("body, code", [

@@ -12,6 +12,8 @@ from .errors import CredentialsError, RequestError, TicketError
 from .record import REQUIRED, Record
 
 SUCCESS_ACTION_STATUS = "200"
+# Pinned when the caller names no type: without a pinned Content-Type a client could store a page as text/html.
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 # A ticket is refused rather than issued with less than this left before the credentials expire.
 MIN_TICKET_SECONDS = 60
 # Signed policies stop this long before their credentials do, so an upload in flight is not cut off.
@@ -97,10 +99,9 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
     key = keys.object_key(config.upload_prefix, user_id, profile.name, now, random_id, ext)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
 
-    extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS)]
-    if request.content_type:
-        extra_fields.append(("Content-Type", request.content_type))
-    extra_fields.append(("x-oss-forbid-overwrite", "true"))
+    extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS),
+                    ("Content-Type", request.content_type or DEFAULT_CONTENT_TYPE),
+                    ("x-oss-forbid-overwrite", "true")]
     extra_fields.extend((callback_fields or {}).items())
 
     conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
