@@ -37,12 +37,6 @@ class Invocation:
     def user_id(self):
         return auth.authenticate(self.request, self.config, self.now.timestamp())
 
-    def secrets(self):
-        found = list(self.config.secrets())
-        if self._credentials is not None:
-            found += self._credentials.secrets()
-        return found
-
 
 def create_upload(inv):
     user_id = inv.user_id()
@@ -173,7 +167,7 @@ class App:
             raise RequestError("not_found", "no route %s %s" % (request.method, request.path[:200]))
         route = methods.get(request.method)
         if route is None:
-            raise RequestError("method_not_allowed", "%s is not allowed on %s" % (request.method, request.path))
+            raise RequestError("method_not_allowed", "%s is not allowed on %s" % (request.method, request.path[:200]))
         status, body = route(Invocation(self, request, context, self.clock()))
         return status, body, {}
 

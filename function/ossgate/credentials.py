@@ -22,9 +22,6 @@ class Credentials(Record):
                ("expiration", None))
     _hidden = ("access_key_secret", "security_token")
 
-    def secrets(self):
-        return [v for v in (self.access_key_secret, self.security_token) if v]
-
 
 def _attr(obj, *names):
     for name in names:
