@@ -102,3 +102,6 @@ export interface Adapter {
 }
 
 export function createUploader(options: UploaderOptions): Uploader
+
+/** AbortController where the runtime has one, else a minimal stand-in (WeChat and Alipay have none). */
+export function createAbortController(): { signal: AbortSignalLike; abort(): void }

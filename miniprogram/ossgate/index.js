@@ -8,5 +8,6 @@ var uploader = require('./uploader')
 
 module.exports = {
   createUploader: uploader.createUploader,
-  UploadError: uploader.UploadError
+  UploadError: uploader.UploadError,
+  createAbortController: require('./abort').createAbortController
 }

@@ -3,4 +3,5 @@ import ossgate from './index.js'
 
 export const createUploader = ossgate.createUploader
 export const UploadError = ossgate.UploadError
+export const createAbortController = ossgate.createAbortController
 export default ossgate

@@ -243,3 +243,28 @@ test('unknown platforms and bad options are refused', () => {
   assert.throws(() => createUploader({ platform: 'wx' }), { code: 'invalid_argument' })
   assert.throws(() => createUploader({ baseUrl: 'x', auth: 'password' }), { code: 'invalid_argument' })
 })
+
+test('createAbortController works without a global AbortController', async () => {
+  const { execFileSync } = require('node:child_process')
+  const out = execFileSync(process.execPath, ['-e', `
+    delete globalThis.AbortController;
+    const { createAbortController } = require(${JSON.stringify(require.resolve('../ossgate'))});
+    const c = createAbortController(); let fired = 0;
+    const l = () => fired++; c.signal.addEventListener('abort', l); c.signal.addEventListener('abort', () => fired++);
+    c.signal.removeEventListener('abort', l); c.abort(); c.abort();
+    console.log(c.signal.aborted, fired)`]).toString().trim()
+  assert.equal(out, 'true 1')
+})
+
+test('an upload aborted with the stand-in controller ends in aborted', async () => {
+  const { createAbortController } = require('../ossgate')
+  const controller = createAbortController()
+  const adapter = createFakeAdapter({
+    request: [ticketAnswer()],
+    uploadFile: [(req) => new Promise((resolve, reject) => {
+      req.signal.addEventListener('abort', () => reject(new UploadError('aborted', 'aborted')))
+      setTimeout(() => controller.abort(), 2)
+    })]
+  })
+  await assert.rejects(uploader(adapter).upload({ filePath: 'a', size: 1, signal: controller.signal }), { code: 'aborted' })
+})

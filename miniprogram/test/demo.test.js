@@ -70,6 +70,16 @@ test('the demo page uploads chosen files and reports each in plain words', async
   assert.equal(photoItem.progress, 100)
   assert.match(photoItem.message, /^Stored as uploads\/u[0-9a-f]+\/default\/.+\.jpg$/)
 
+  const big = path.join(dir, 'big.bin')
+  fs.writeFileSync(big, crypto.randomBytes(3 * 1024 * 1024))
+  wx.chooseMessageFile = ({ success }) => success({ tempFiles: [{ path: big, size: 3 * 1024 * 1024, name: 'big.bin' }] })
+  page.chooseChatFiles()
+  const bigItem = () => page.data.items[0]
+  await until(() => bigItem().progress > 0)
+  page.cancel({ currentTarget: { dataset: { id: bigItem().id } } })
+  await until(() => bigItem().state === 'failed')
+  assert.equal(bigItem().message, 'Cancelled.')
+
   page.copyLink({ currentTarget: { dataset: { key: photoItem.key } } })
   await until(() => clipboard.length === 1)
   assert.match(clipboard[0], /x-oss-signature=/)

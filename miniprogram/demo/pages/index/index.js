@@ -1,6 +1,9 @@
 // Choose images or chat files, upload each with its own progress bar, show the result in plain words.
 
+const { createAbortController } = require('ossgate')
+
 let nextId = 1
+const controllers = {}
 
 function plainWords (error) {
   const messages = {
@@ -55,18 +58,28 @@ Page({
       Object.keys(patch).forEach((k) => { changes['items[' + index + '].' + k] = patch[k] })
       this.setData(changes)
     }
+    const controller = createAbortController()
+    controllers[id] = controller
     getApp().uploader.upload({
+      signal: controller.signal,
       filePath: file.path,
       size: file.size,
       filename: file.name,
       contentType: file.type,
       onProgress: ({ progress }) => update({ progress: Math.round(progress * 100), message: 'Uploading…' })
     }).then((res) => {
+      delete controllers[id]
       const size = res.data && res.data.width ? ' · ' + res.data.width + '×' + res.data.height : ''
       update({ state: 'done', progress: 100, message: 'Stored as ' + res.key + size, key: res.key })
     }, (error) => {
+      delete controllers[id]
       update({ state: 'failed', message: plainWords(error), hint: error.hint || '' })
     })
+  },
+
+  cancel (event) {
+    const controller = controllers[event.currentTarget.dataset.id]
+    if (controller) controller.abort()
   },
 
   copyLink (event) {
