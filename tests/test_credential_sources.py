@@ -97,3 +97,12 @@ def test_runtime_mode_never_imports_the_sdk():
     source = credentials.CredentialsSource(config.from_environ(base_env()))
     assert source.get(RUNTIME).access_key_id == "AKruntime"
     assert source._provider is None
+
+
+def test_credentials_are_refreshed_before_they_expire(sts):
+    # the SDK treats credentials as stale 15 minutes before expiry: a 10-minute answer is refreshed on next use
+    sts.side_effect = [sts_answer(expires_in=600), sts_answer(expires_in=3600), sts_answer(expires_in=3600)]
+    app = assume_role_app()
+    for _ in range(4):
+        assert app.handle(http_event(body={"size": 1}), RUNTIME)["statusCode"] == 200
+    assert sts.call_count == 2

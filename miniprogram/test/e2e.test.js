@@ -84,6 +84,39 @@ test('a retry after an injected 503 from the signer', async () => {
   }
 })
 
+test('a retry after an injected 503 from OSS reuses the ticket', async () => {
+  let posts = 0
+  const target = new URL(stack.oss)
+  const proxy = http.createServer((req, res) => {
+    if (req.method === 'POST' && ++posts === 1) {
+      req.resume()
+      res.writeHead(503, { 'content-type': 'application/xml' })
+      return res.end('<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message><RequestId>R503</RequestId></Error>')
+    }
+    const upstream = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    })
+    req.pipe(upstream)
+  })
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  try {
+    const wx = createWx()
+    const viaProxy = Object.assign({}, wx, {
+      uploadFile (opts) { return wx.uploadFile(Object.assign({}, opts, { url: opts.url.replace(stack.oss, 'http://127.0.0.1:' + proxy.address().port) })) }
+    })
+    const uploader = createUploader({ baseUrl: stack.fc, platform: 'wx', api: viaProxy, auth: 'wechat', retryDelays: [5] })
+    const bytes = crypto.randomBytes(5000)
+    const res = await uploader.upload({ filePath: file('oss503.bin', bytes) })
+    assert.equal(posts, 2)
+    assert.equal(wx.requests.filter((r) => r.url.endsWith('/v1/uploads')).length, 1)
+    const link = await uploader.download(res.key)
+    assert.ok((await get(link.url)).body.equals(bytes))
+  } finally {
+    proxy.close()
+  }
+})
+
 test('abort mid-upload ends in an aborted UploadError', async () => {
   const { uploader } = wxUploader()
   const controller = new AbortController()
