@@ -33,6 +33,27 @@ function file (name, bytes) {
 }
 
 
+// A proxy to `target` that answers `fail(req)`'s response instead of forwarding when it returns one.
+async function faultyProxy (target, fail) {
+  const upstreamUrl = new URL(target)
+  const proxy = http.createServer((req, res) => {
+    const failure = fail(req)
+    if (failure) {
+      req.resume()
+      res.writeHead(failure.status, { 'content-type': failure.type })
+      return res.end(failure.body)
+    }
+    const upstream = http.request({ hostname: upstreamUrl.hostname, port: upstreamUrl.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    })
+    req.pipe(upstream)
+  })
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  proxy.url = 'http://127.0.0.1:' + proxy.address().port
+  return proxy
+}
+
 function wxUploader (extra = {}) {
   const wx = createWx()
   return { wx, uploader: createUploader(Object.assign({ baseUrl: stack.fc, platform: 'wx', api: wx, auth: 'wechat', retryDelays: [5, 5, 5] }, extra)) }
@@ -60,22 +81,11 @@ test('a file lands byte-identical, with progress and the callback answer', async
 
 test('a retry after an injected 503 from the signer', async () => {
   let ticketRequests = 0
-  const proxy = http.createServer((req, res) => {
-    if (req.url === '/v1/uploads' && ++ticketRequests === 1) {
-      res.writeHead(503, { 'content-type': 'application/json' })
-      return res.end(JSON.stringify({ error: { code: 'credentials_unavailable', message: 'injected', requestId: 'x' } }))
-    }
-    const target = new URL(stack.fc)
-    const upstream = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(upstream)
-  })
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const proxy = await faultyProxy(stack.fc, (req) => req.url === '/v1/uploads' && ++ticketRequests === 1 &&
+    { status: 503, type: 'application/json', body: JSON.stringify({ error: { code: 'credentials_unavailable', message: 'injected', requestId: 'x' } }) })
   try {
     const wx = createWx()
-    const uploader = createUploader({ baseUrl: 'http://127.0.0.1:' + proxy.address().port, platform: 'wx', api: wx, auth: 'wechat', retryDelays: [5] })
+    const uploader = createUploader({ baseUrl: proxy.url, platform: 'wx', api: wx, auth: 'wechat', retryDelays: [5] })
     const res = await uploader.upload({ filePath: file('retry.txt', Buffer.from('retried')) })
     assert.equal(ticketRequests, 2)
     assert.equal(res.size, 7)
@@ -86,24 +96,12 @@ test('a retry after an injected 503 from the signer', async () => {
 
 test('a retry after an injected 503 from OSS reuses the ticket', async () => {
   let posts = 0
-  const target = new URL(stack.oss)
-  const proxy = http.createServer((req, res) => {
-    if (req.method === 'POST' && ++posts === 1) {
-      req.resume()
-      res.writeHead(503, { 'content-type': 'application/xml' })
-      return res.end('<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message><RequestId>R503</RequestId></Error>')
-    }
-    const upstream = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(upstream)
-  })
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const proxy = await faultyProxy(stack.oss, (req) => req.method === 'POST' && ++posts === 1 &&
+    { status: 503, type: 'application/xml', body: '<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message><RequestId>R503</RequestId></Error>' })
   try {
     const wx = createWx()
     const viaProxy = Object.assign({}, wx, {
-      uploadFile (opts) { return wx.uploadFile(Object.assign({}, opts, { url: opts.url.replace(stack.oss, 'http://127.0.0.1:' + proxy.address().port) })) }
+      uploadFile (opts) { return wx.uploadFile(Object.assign({}, opts, { url: opts.url.replace(stack.oss, proxy.url) })) }
     })
     const uploader = createUploader({ baseUrl: stack.fc, platform: 'wx', api: viaProxy, auth: 'wechat', retryDelays: [5] })
     const bytes = crypto.randomBytes(5000)
