@@ -1,4 +1,5 @@
 import base64
+import os
 import io
 import json
 
@@ -150,3 +151,16 @@ def test_access_log_line_per_request():
     record = json.loads(log.getvalue().splitlines()[-1])
     assert record["event"] == "request" and record["status"] == 200 and record["route"] == "/v1/uploads"
     assert record["requestId"] == "req-test-1" and record["latencyMs"] >= 0
+
+
+def test_random_ids_are_unique_hex_and_read_in_batches():
+    from ossgate.app import RandomIds
+    reads = []
+
+    def read(n):
+        reads.append(n)
+        return os.urandom(n)
+    ids = RandomIds(read)
+    made = [ids() for _ in range(200)]
+    assert len(set(made)) == 200 and all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+    assert reads == [16 * RandomIds.BATCH] * 4

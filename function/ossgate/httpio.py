@@ -90,7 +90,7 @@ def parse_event(event, fallback_request_id=""):
     """bytes/str/dict of an HTTP-trigger event → Request; RequestError (400) if it is not one."""
     if isinstance(event, (bytes, bytearray)):
         try:
-            event = json.loads(bytes(event).decode("utf-8"))
+            event = json.loads(event)
         except (UnicodeDecodeError, ValueError):
             raise RequestError("bad_request", "the event is not UTF-8 JSON")
     elif isinstance(event, str):
