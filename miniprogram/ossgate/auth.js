@@ -2,7 +2,7 @@
 // Where the session token comes from: 'none', { getToken }, or 'wechat' (wx.login + POST /v1/session,
 // kept in storage until shortly before it expires; one login shared by concurrent uploads).
 
-var errors = require('./errors')
+var errors = require('./errors.js')
 var UploadError = errors.UploadError
 
 var STORAGE_KEY = 'ossgate.session'

@@ -1,13 +1,13 @@
 'use strict'
 // ossgate client: direct uploads to Alibaba Cloud OSS with tickets from the ossgate signer.
-//   const { createUploader } = require('./ossgate')
+//   const { createUploader } = require('./ossgate.js')
 //   const uploader = createUploader({ baseUrl, platform: 'wx', auth: 'wechat' })
 //   const { key } = await uploader.upload({ filePath, onProgress })
 
-var uploader = require('./uploader')
+var uploader = require('./uploader.js')
 
 module.exports = {
   createUploader: uploader.createUploader,
   UploadError: uploader.UploadError,
-  createAbortController: require('./abort').createAbortController
+  createAbortController: require('./abort.js').createAbortController
 }

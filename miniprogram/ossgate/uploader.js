@@ -2,10 +2,10 @@
 // The platform-neutral core: ticket → form upload → result, with retries, fresh tickets, abort and a queue.
 // It talks only to an adapter (see adapters/); it never touches wx, uni, my, Taro or window itself.
 
-var errors = require('./errors')
-var retry = require('./retry')
-var queueModule = require('./queue')
-var authModule = require('./auth')
+var errors = require('./errors.js')
+var retry = require('./retry.js')
+var queueModule = require('./queue.js')
+var authModule = require('./auth.js')
 var UploadError = errors.UploadError
 
 var MAX_CONCURRENCY = 10 // WeChat allows 10 requests in flight
@@ -37,7 +37,7 @@ function sleep (ms, signal) {
 function createUploader (options) {
   options = options || {}
   if (!options.baseUrl) throw new UploadError('invalid_argument', 'createUploader needs baseUrl (the signer\'s URL)')
-  var adapter = options.adapter || require('./adapters').resolve(options.platform, options)
+  var adapter = options.adapter || require('./adapters/index.js').resolve(options.platform, options)
   var baseUrl = String(options.baseUrl).replace(/\/+$/, '')
   var delays = options.retryDelays || retry.DEFAULT_DELAYS
   var rules = options.retryRules || retry.RULES

@@ -268,3 +268,18 @@ test('an upload aborted with the stand-in controller ends in aborted', async () 
   })
   await assert.rejects(uploader(adapter).upload({ filePath: 'a', size: 1, signal: controller.signal }), { code: 'aborted' })
 })
+
+test('every relative require names its .js file (WeChat resolves no directories)', () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const root = path.join(__dirname, '..', 'ossgate')
+  const files = ['index.js', 'uploader.js', 'errors.js', 'retry.js', 'queue.js', 'auth.js', 'abort.js']
+    .concat(fs.readdirSync(path.join(root, 'adapters')).map((f) => 'adapters/' + f))
+  for (const file of files) {
+    const code = fs.readFileSync(path.join(root, file), 'utf8').replace(/^\s*\/\/.*$/gm, '')
+    for (const match of code.matchAll(/require\('([^']+)'\)/g)) {
+      assert.match(match[1], /^\.\.?\/[\w/]+\.js$/, file + ' requires ' + match[1])
+      assert.ok(fs.existsSync(path.join(root, path.dirname(file), match[1])), file + ' requires a missing ' + match[1])
+    }
+  }
+})

@@ -1,7 +1,7 @@
 'use strict'
 // H5 pages: fetch for JSON, XMLHttpRequest + FormData for the upload (fetch has no upload progress).
 
-var UploadError = require('../errors').UploadError
+var UploadError = require('../errors.js').UploadError
 
 function globalObject () {
   return typeof globalThis !== 'undefined' ? globalThis : (typeof window !== 'undefined' ? window : {})

@@ -1,10 +1,10 @@
 'use strict'
 // Adapters by platform name. Each global (wx, uni, my, Taro, window) is looked up when used, never at import.
 
-var UploadError = require('../errors').UploadError
-var miniprogram = require('./miniprogram')
-var alipay = require('./my')
-var browser = require('./browser')
+var UploadError = require('../errors.js').UploadError
+var miniprogram = require('./miniprogram.js')
+var alipay = require('./my.js')
+var browser = require('./browser.js')
 
 function globalNamed (name) {
   var g = typeof globalThis !== 'undefined' ? globalThis : {}

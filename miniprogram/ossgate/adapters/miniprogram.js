@@ -2,7 +2,7 @@
 // One adapter for the WeChat-shaped APIs (wx, uni, Taro): request / uploadFile / login / storage, callback style.
 // `getApi` is called on use, never at import: `wx` may not exist when this file is loaded.
 
-var UploadError = require('../errors').UploadError
+var UploadError = require('../errors.js').UploadError
 
 function abortable (signal, start) {
   return new Promise(function (resolve, reject) {

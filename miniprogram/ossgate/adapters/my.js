@@ -2,8 +2,8 @@
 // Alipay mini programs: my.uploadFile takes `fileName` (the field name) and a required `fileType`;
 // my.request takes `headers`; storage calls take an options object.
 
-var base = require('./miniprogram')
-var UploadError = require('../errors').UploadError
+var base = require('./miniprogram.js')
+var UploadError = require('../errors.js').UploadError
 
 function fileType (contentType) {
   var major = String(contentType || '').split('/')[0]
