@@ -82,6 +82,8 @@ export class UploadError extends Error {
   name: 'UploadError'
   code: UploadErrorCode
   status?: number
+  /** The signer's error code, e.g. file_too_large, unknown_profile, unauthorized */
+  signerCode?: string
   /** OSS's own error code, e.g. AccessDenied, SignatureDoesNotMatch */
   ossCode?: string
   ossMessage?: string

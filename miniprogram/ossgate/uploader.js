@@ -61,16 +61,21 @@ function createUploader (options) {
     })
   }
 
-  function requestTicket (job, signal) {
+  // An authenticated call to the signer; `answered(body)` says whether a 200 body is the expected one.
+  function callSigner (path, payload, signal, answered) {
     return auth.header().then(function (authorization) {
-      return postJson(baseUrl + '/v1/uploads', job.ticketRequest, authorization, signal)
+      return postJson(baseUrl + path, payload, authorization, signal)
     }).then(function (res) {
-      if (res.status === 200 && res.body && res.body.fields) return res.body
+      if (res.status === 200 && res.body && answered(res.body)) return res.body
       var detail = errors.parseSignerError(res.body) || {}
       throw new UploadError(res.status >= 500 || res.status === 429 ? 'signer_unavailable' : 'ticket_refused',
         detail.message || 'The signer answered HTTP ' + res.status,
-        { status: res.status, requestId: detail.requestId, ossCode: undefined, source: 'signer', cause: detail.code })
+        { status: res.status, requestId: detail.requestId, signerCode: detail.code, source: 'signer' })
     })
+  }
+
+  function requestTicket (job, signal) {
+    return callSigner('/v1/uploads', job.ticketRequest, signal, function (body) { return body.fields })
   }
 
   function sendFile (job, ticket, signal) {
@@ -174,14 +179,7 @@ function createUploader (options) {
   return {
     upload: upload,
     download: function (key, signal) {
-      return auth.header().then(function (authorization) {
-        return postJson(baseUrl + '/v1/downloads', { key: key }, authorization, signal)
-      }).then(function (res) {
-        if (res.status === 200 && res.body && res.body.url) return res.body
-        var detail = errors.parseSignerError(res.body) || {}
-        throw new UploadError('ticket_refused', detail.message || 'HTTP ' + res.status,
-          { status: res.status, requestId: detail.requestId, source: 'signer' })
-      })
+      return callSigner('/v1/downloads', { key: key }, signal, function (body) { return body.url })
     },
     get adapter () { return adapter }
   }

@@ -133,7 +133,7 @@ test('each error path ends in one UploadError with a plain message', async () =>
   await assert.rejects(uploader.upload({ filePath: file('a.txt', Buffer.from('abc')), profile: 'nope' }),
     (e) => e.code === 'ticket_refused' && e.status === 404 && /nope/.test(e.message) && Boolean(e.requestId))
   await assert.rejects(uploader.upload({ filePath: file('b.txt', Buffer.alloc(200, 1)), profile: 'tiny' }),
-    (e) => e.code === 'ticket_refused' && e.status === 413)
+    (e) => e.code === 'ticket_refused' && e.status === 413 && e.signerCode === 'file_too_large')
   await assert.rejects(uploader.upload({ filePath: file('c.txt', Buffer.from('x')), profile: 'images', contentType: 'text/plain' }),
     (e) => e.code === 'ticket_refused' && e.status === 415)
 })
