@@ -118,7 +118,7 @@ def main(argv=None):
         subprocess.Popen([python, "-m", "local.wechat", "--port", str(wechat_port)], cwd=ROOT, env=env),
     ]
 
-    def stop(*_):
+    def stop(code=0):
         for process in processes:
             if process.poll() is None:
                 process.terminate()
@@ -127,9 +127,10 @@ def main(argv=None):
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
-        sys.exit(0)
+        sys.exit(code)
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, lambda *_: stop(0))
+    exit_code = 0
     try:
         wait_for_port(oss_port, processes[0])
         wait_for_port(fc_port, processes[1])
@@ -145,11 +146,15 @@ def main(argv=None):
                                      "callbacks": bool(env.get("CALLBACK_URL"))}), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.2)
-        print("a local server stopped; shutting down", file=sys.stderr)
+        print("local.dev: a local server stopped; shutting the others down", file=sys.stderr)
+        exit_code = 1
     except KeyboardInterrupt:
         pass
+    except RuntimeError as exc:
+        print("local.dev: %s" % exc, file=sys.stderr)
+        exit_code = 1
     finally:
-        stop()
+        stop(exit_code)
 
 
 if __name__ == "__main__":
