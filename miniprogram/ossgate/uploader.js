@@ -145,13 +145,19 @@ function createUploader (options) {
       }
       if (size === 0) throw new UploadError('empty_file', 'The file is empty: there is nothing to upload.')
       var job = makeJob(params, size)
-      return queue.run(function () {
+      var run = queue.run(function () {
         if (job.signal && job.signal.aborted) throw abortError()
         return attempt(job)
       }).then(function (result) {
         job.progress({ progress: 1, loaded: size, total: size })
         return result
       })
+      if (!job.signal) return run
+      // An upload still waiting in the queue is aborted at once, not when its turn comes.
+      var stop
+      var aborted = new Promise(function (resolve, reject) { stop = whenAborted(job.signal, function () { reject(abortError()) }) })
+      run.catch(function () {}) // its outcome is the race's, whichever settles first
+      return Promise.race([run, aborted]).then(function (result) { stop(); return result }, function (error) { stop(); throw error })
     })
   }
 

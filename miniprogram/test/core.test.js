@@ -283,3 +283,23 @@ test('every relative require names its .js file (WeChat resolves no directories)
     }
   }
 })
+
+test('an upload waiting in the queue is aborted at once', async () => {
+  let release
+  const adapter = createFakeAdapter({
+    request: () => Promise.resolve(ticketAnswer()),
+    uploadFile: () => new Promise((resolve) => { release = () => resolve({ status: 200, data: '' }) })
+  })
+  const up = uploader(adapter, { concurrency: 1 })
+  const first = up.upload({ filePath: 'a', size: 1 })
+  const controller = new AbortController()
+  const second = up.upload({ filePath: 'b', size: 1, signal: controller.signal })
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const started = Date.now()
+  controller.abort()
+  await assert.rejects(second, { code: 'aborted' })
+  assert.ok(Date.now() - started < 100)
+  release()
+  await first
+  assert.equal(adapter.calls.uploadFile.length, 1, 'the aborted upload never started')
+})
