@@ -118,3 +118,16 @@ test('browser: fetch for JSON, FormData fields in order then the file, XHR progr
     for (const name of Object.keys(saved)) globalThis[name] = saved[name]
   }
 })
+
+test('browser: a signer request that never answers times out', async () => {
+  const saved = globalThis.fetch
+  try {
+    globalThis.fetch = (url, init) => new Promise((resolve, reject) => {
+      init.signal.addEventListener('abort', () => reject(new Error('The operation was aborted.')))
+    })
+    await assert.rejects(resolve('browser').request({ url: 'u', method: 'POST', headers: {}, body: '{}', timeout: 20 }),
+      (e) => /timeout after 20 ms/.test(e.errMsg))
+  } finally {
+    globalThis.fetch = saved
+  }
+})

@@ -14,14 +14,18 @@ function createBrowserAdapter () {
     request: function (req) {
       var g = globalObject()
       var controller = typeof g.AbortController === 'function' ? new g.AbortController() : null
+      var timedOut = false
+      var timer = controller && req.timeout ? setTimeout(function () { timedOut = true; controller.abort() }, req.timeout) : null
       if (req.signal && controller) {
         if (req.signal.aborted) controller.abort()
         else req.signal.addEventListener('abort', function () { controller.abort() })
       }
       return g.fetch(req.url, { method: req.method, headers: req.headers, body: req.body,
         signal: controller ? controller.signal : undefined }).then(function (res) {
-        return res.text().then(function (text) { return { status: res.status, data: text, headers: {} } })
+        return res.text().then(function (text) { clearTimeout(timer); return { status: res.status, data: text, headers: {} } })
       }, function (cause) {
+        clearTimeout(timer)
+        if (timedOut) throw { errMsg: 'timeout after ' + req.timeout + ' ms' }
         if (req.signal && req.signal.aborted) throw new UploadError('aborted', 'The upload was aborted.')
         throw cause
       })
