@@ -41,7 +41,7 @@ test-python: $(STAMP)
 	$(PY) -m pytest -q tests
 
 test-js: $(STAMP) $(NODE_STAMP) chromium
-	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/
+	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/*.test.js
 
 bench: $(STAMP)
 	$(PY) bench/bench.py
