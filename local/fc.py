@@ -17,11 +17,10 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .serving import bound_server, serve
+from .serving import StandInHandler, bound_server, serve
 
 FUNCTION_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "function")
 MAX_HEADER_BYTES = 8 * 1024
@@ -124,13 +123,9 @@ class FunctionHost:
             return self.module.handler(event_bytes, build_context(request_id, self.env))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(StandInHandler):
+    log_name = "fc"
     host = None
-
-    def log_message(self, fmt, *args):
-        if os.environ.get("LOCAL_FC_VERBOSE"):
-            sys.stderr.write("local.fc: " + fmt % args + "\n")
 
     def _answer(self, status, body, headers):
         self.send_response(status)

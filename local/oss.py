@@ -16,16 +16,14 @@ import hmac
 import json
 import os
 import re
-import sys
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from . import callback, multipart, v4
-from .serving import bound_server, serve
+from .serving import StandInHandler, bound_server, serve
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 MAX_SKEW = timedelta(minutes=15)
@@ -325,14 +323,10 @@ class LocalOss:
         return unquote(bucket), unquote(key)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(StandInHandler):
     server_version = "AliyunOSS"
-    protocol_version = "HTTP/1.1"
+    log_name = "oss"
     oss = None  # set by make_server
-
-    def log_message(self, fmt, *args):
-        if os.environ.get("LOCAL_OSS_VERBOSE"):
-            sys.stderr.write("local.oss: " + fmt % args + "\n")
 
     def _send(self, status, body, content_type, extra=None):
         self.send_response(status)

@@ -1,7 +1,20 @@
 """What every local stand-in shares: a threaded HTTP server bound to one handler state, run until Ctrl-C/SIGTERM."""
 
+import os
 import signal
-from http.server import ThreadingHTTPServer
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive, and quiet unless LOCAL_<NAME>_VERBOSE is set (e.g. LOCAL_OSS_VERBOSE=1)."""
+
+    protocol_version = "HTTP/1.1"
+    log_name = "local"
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("LOCAL_%s_VERBOSE" % self.log_name.upper()):
+            sys.stderr.write("local.%s: %s\n" % (self.log_name, fmt % args))
 
 
 def bound_server(handler_class, state, host, port):

@@ -12,12 +12,10 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 import threading
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from .serving import bound_server, serve
+from .serving import StandInHandler, bound_server, serve
 
 SPECIAL = {"invalid": 40029, "ratelimit": 45011, "blocked": 40226, "busy": -1}
 
@@ -56,13 +54,9 @@ class WeChatStandIn:
             return {"openid": openid, "session_key": "sk-" + hashlib.sha256(code.encode()).hexdigest()[:22]}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(StandInHandler):
+    log_name = "wechat"
     stand_in = None
-
-    def log_message(self, fmt, *args):
-        if os.environ.get("LOCAL_WECHAT_VERBOSE"):
-            sys.stderr.write("local.wechat: " + fmt % args + "\n")
 
     def do_GET(self):
         url = urlsplit(self.path)
