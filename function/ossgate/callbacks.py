@@ -7,9 +7,9 @@ starts exactly with OSS's key host; anything else is refused before any network 
 
 import base64
 import binascii
+import functools
 import json
 import threading
-from urllib.parse import unquote
 
 from .errors import OssgateError
 
@@ -26,6 +26,7 @@ class CallbackError(OssgateError):
         super().__init__("invalid_callback_signature", message)
 
 
+@functools.lru_cache(maxsize=4)
 def callback_field(callback_url):
     """The `callback` form field (pinned in the policy): base64 of the callback JSON."""
     spec = {"callbackUrl": callback_url, "callbackBody": CALLBACK_BODY, "callbackBodyType": "application/json"}
@@ -53,6 +54,8 @@ def public_key_url(header_value):
 
 def signed_message(path, query, body):
     """What OSS signs: the URL-decoded path, the raw query (with its '?', or empty), a newline, the body."""
+    from urllib.parse import unquote  # the ticket path imports this module too (callback_field): keep it light
+
     return unquote(path).encode("utf-8") + query.encode("utf-8") + b"\n" + body
 
 
