@@ -3,7 +3,7 @@
 bytes sent; every tampered, expired, wrongly scoped or wrongly typed request must be refused with OSS's own error
 code, raised by oss2 as its ServerError subclass, with the request id."""
 
-import time
+from datetime import datetime, timedelta
 
 import oss2
 import pytest
@@ -48,6 +48,14 @@ def assert_refused(exc_info, klass, code, status):
     assert (error.code, error.status) == (code, status)
     assert error.request_id and error.request_id == error.details.get("RequestId", error.request_id)
     assert error.ec, "OSS errors carry an EC"
+
+
+class TwentyMinutesAgo(datetime):
+    """oss2.auth's clock (it signs at datetime.utcnow()), set twenty minutes back."""
+
+    @classmethod
+    def utcnow(cls):
+        return datetime.utcnow() - timedelta(minutes=20)
 
 
 def assert_absent(bucket, key):
@@ -166,12 +174,13 @@ def test_tampered_presigned_url_is_refused(server):
     assert_absent(bucket, "sdk/oss2/t2.txt")
 
 
-def test_expired_presigned_url_is_refused(server):
+def test_expired_presigned_url_is_refused(server, monkeypatch):
     bucket = make_bucket(server)
     bucket.put_object("sdk/oss2/e.txt", b"e")
-    get_url = bucket.sign_url("GET", "sdk/oss2/e.txt", 1)
-    put_url = bucket.sign_url("PUT", "sdk/oss2/e2.txt", 1, headers={"Content-Type": "text/plain"})
-    time.sleep(2.1)
+    monkeypatch.setattr(oss2.auth, "datetime", TwentyMinutesAgo)
+    get_url = bucket.sign_url("GET", "sdk/oss2/e.txt", 600)  # signed 20 minutes ago, valid for 10
+    put_url = bucket.sign_url("PUT", "sdk/oss2/e2.txt", 600, headers={"Content-Type": "text/plain"})
+    monkeypatch.undo()
     with pytest.raises(oss2.exceptions.ServerError) as caught:
         bucket.get_object_with_url(get_url)
     assert_refused(caught, oss2.exceptions.AccessDenied, "AccessDenied", 403)
@@ -179,6 +188,16 @@ def test_expired_presigned_url_is_refused(server):
         bucket.put_object_with_url(put_url, b"x", headers={"Content-Type": "text/plain"})
     assert_refused(caught, oss2.exceptions.AccessDenied, "AccessDenied", 403)
     assert_absent(bucket, "sdk/oss2/e2.txt")
+
+
+def test_header_signed_twenty_minutes_ago_is_refused(server, monkeypatch):
+    bucket = make_bucket(server)
+    monkeypatch.setattr(oss2.auth, "datetime", TwentyMinutesAgo)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/skew.txt", b"x")
+    monkeypatch.undo()
+    assert_refused(caught, oss2.exceptions.ServerError, "RequestTimeTooSkewed", 403)
+    assert_absent(bucket, "sdk/oss2/skew.txt")
 
 
 def test_presigned_put_with_an_unsigned_content_type_is_refused(server):

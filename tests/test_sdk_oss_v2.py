@@ -4,7 +4,7 @@ exactly the bytes sent; every tampered, expired, wrongly scoped or wrongly typed
 own error code, raised by the SDK as a ServiceError carrying the status, the code and the request id."""
 
 import datetime
-import time
+import types
 import xml.etree.ElementTree as ElementTree
 
 import alibabacloud_oss_v2 as oss
@@ -30,6 +30,17 @@ class TamperingHttpClient(RequestsHttpClient):
     def send(self, request, **kwargs):
         request.headers["Authorization"] = tamper_authorization(request.headers["Authorization"])
         return super().send(request, **kwargs)
+
+
+class _TwentyMinutesAgo(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) - datetime.timedelta(minutes=20)
+
+
+# The v4 signer's clock (it signs at datetime.datetime.now()), set twenty minutes back.
+CLOCK_TWENTY_MINUTES_AGO = types.SimpleNamespace(datetime=_TwentyMinutesAgo, timezone=datetime.timezone,
+                                                 timedelta=datetime.timedelta)
 
 
 def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=None, http_client=None):
@@ -193,18 +204,29 @@ def test_tampered_presigned_url_is_refused(server):
     assert_absent(client, "sdk/v2/t2.txt")
 
 
-def test_expired_presigned_url_is_refused(server):
+def test_expired_presigned_url_is_refused(server, monkeypatch):
     client = make_client(server)
     put(client, "sdk/v2/e.txt", b"e")
-    second = datetime.timedelta(seconds=1)
-    signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"), expires=second)
+    monkeypatch.setattr(oss.signer.v4, "datetime", CLOCK_TWENTY_MINUTES_AGO)
+    expired = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=10)  # valid for 10 minutes
+    signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"), expiration=expired)
     signed_put = client.presign(oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/e2.txt", content_type="text/plain"),
-                                expires=second)
-    time.sleep(2.1)
+                                expiration=expired)
+    monkeypatch.undo()
     assert_raw_refusal(requests.get(signed_get.url, timeout=10), "AccessDenied", 403)
     answer = requests.put(signed_put.url, data=b"x", headers=signed_put.signed_headers, timeout=10)
     assert_raw_refusal(answer, "AccessDenied", 403)
     assert_absent(client, "sdk/v2/e2.txt")
+
+
+def test_header_signed_twenty_minutes_ago_is_refused(server, monkeypatch):
+    client = make_client(server)
+    monkeypatch.setattr(oss.signer.v4, "datetime", CLOCK_TWENTY_MINUTES_AGO)
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        put(client, "sdk/v2/skew.txt", b"x")
+    monkeypatch.undo()
+    assert_refused(caught, "RequestTimeTooSkewed", 403)
+    assert_absent(client, "sdk/v2/skew.txt")
 
 
 def test_presigned_put_with_an_unsigned_content_type_is_refused(server):

@@ -5,7 +5,7 @@
 // which ali-oss raises with .code, .status and .requestId. ali-oss checks no CRC itself, so the stored object's
 // x-oss-hash-crc64ecma is checked here against CRC-64/XZ.
 
-const { describe, it, before, after } = require('node:test')
+const { describe, it, before, after, mock } = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 const crypto = require('node:crypto')
@@ -298,9 +298,14 @@ for (const withToken of [true, false]) {
     it('refuses an expired presigned URL', async () => {
       await client(server).put('sdk/ali/e.txt', Buffer.from('e'))
       const signer = presigner(server)
-      const getUrl = await signer.signatureUrlV4('GET', 1, {}, 'sdk/ali/e.txt')
-      const putUrl = await signer.signatureUrlV4('PUT', 1, { headers: { 'Content-Type': 'text/plain' } }, 'sdk/ali/e2.txt')
-      await new Promise((resolve) => setTimeout(resolve, 2100))
+      mock.timers.enable({ apis: ['Date'], now: Date.now() - 20 * 60 * 1000 }) // signed 20 minutes ago, valid for 10
+      let getUrl, putUrl
+      try {
+        getUrl = await signer.signatureUrlV4('GET', 600, {}, 'sdk/ali/e.txt')
+        putUrl = await signer.signatureUrlV4('PUT', 600, { headers: { 'Content-Type': 'text/plain' } }, 'sdk/ali/e2.txt')
+      } finally {
+        mock.timers.reset()
+      }
       assertRawRefusal(await send(getUrl), 'AccessDenied', 403)
       assertRawRefusal(await send(putUrl, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'x' }), 'AccessDenied', 403)
       await assertAbsent(server, 'sdk/ali/e2.txt')
