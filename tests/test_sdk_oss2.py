@@ -95,7 +95,10 @@ def test_copy_and_tagging(server):
     assert copied.status == 200 and copied.etag == bucket.head_object("sdk/oss2/src.txt").etag
     assert bucket.get_object("sdk/oss2/dst.txt").read() == data
 
-    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(TaggingRule({"state": "pending", "k": "v"}))).status == 200
+    rule = TaggingRule()
+    rule.add("state", "pending")
+    rule.add("k", "v")
+    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(rule)).status == 200
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {"state": "pending", "k": "v"}
     assert bucket.delete_object_tagging("sdk/oss2/dst.txt").status == 204
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {}
