@@ -138,6 +138,20 @@ def test_uploader_multipart(server, tmp_path):
     assert got.body.read() == data and got.hash_crc64 == crc64(data)
 
 
+def test_uploader_with_a_key_that_needs_encoding(server, tmp_path):
+    # the SDK sends encoding-type=url on Initiate, ListParts and Complete and decodes the keys it gets back
+    client = make_client(server)
+    source = tmp_path / "odd.bin"
+    data = random_file(source, 2 * PART + 1)
+    key = "sdk/v2/dir name/ä+b%20c~d=e&f;g.bin"
+    result = client.uploader(part_size=PART, parallel_num=1).upload_file(
+        oss.PutObjectRequest(bucket=BUCKET, key=key), str(source))
+    assert result.status_code == 200 and result.hash_crc64 == crc64(data)
+    assert client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key)).body.read() == data
+    signed = client.presign(oss.GetObjectRequest(bucket=BUCKET, key=key))
+    assert requests.get(signed.url, timeout=10).content == data
+
+
 def test_query_signed_operations(server):
     client = make_client(server)
     data = b"signed in the query"

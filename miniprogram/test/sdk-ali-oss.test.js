@@ -254,6 +254,16 @@ for (const withToken of [true, false]) {
       assert.deepEqual(got.body, data)
     })
 
+    it('a key that needs encoding: put, get, signatureUrlV4 GET', async () => {
+      const key = 'sdk/ali/dir name/ä+b%20c~d=e&f;g.txt'
+      const data = Buffer.from('odd key')
+      assert.equal((await client(server).put(key, data)).res.status, 200)
+      assert.deepEqual((await client(server).get(key)).content, data)
+      const got = await send(await presigner(server).signatureUrlV4('GET', 60, {}, key))
+      assert.equal(got.status, 200, got.body.toString())
+      assert.deepEqual(got.body, data)
+    })
+
     it('an interrupted multipartUpload resumes from its checkpoint', async () => {
       const { path: p, bytes } = file('cut.bin', 10 * PART + 999)
       const proxy = await cuttingProxy(server.port, Math.floor(bytes.length / 2))
