@@ -153,7 +153,7 @@ def test_a_well_configured_deployment_passes_with_a_real_round_trip(deployment):
     # local plain-HTTP callback and IP hosts: fine for make local, flagged for a deployment, not failed
     assert checks["callback"] == "WARN" and checks["wechat-domains"] == "WARN", text
     assert "uploadFile    http://127.0.0.1:" in text and "request       %s" % env["OSSGATE_URL"] in text
-    assert "/%sossgatedoctor/" % "uploads/" in text  # the round trip wrote under the doctor's own prefix
+    assert "(uploads/ossgatedoctor/default/" in text  # the round trip wrote under the doctor's own prefix
     import oss2
 
     bucket = doctor.oss_bucket(doctor.config_module.from_environ(env), env)

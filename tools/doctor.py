@@ -95,8 +95,10 @@ TEXT = {
                      "未设置 CALLBACK_URL：上传结果不会回调到函数"),
     "callback_http": ("CALLBACK_URL is not HTTPS ({url}); OSS would post upload details in clear text",
                       "CALLBACK_URL 不是 HTTPS（{url}）；OSS 会以明文发送上传信息"),
-    "callback_local": ("CALLBACK_URL is plain HTTP on this machine ({url}): fine for make local, never for a deployment",
-                       "CALLBACK_URL 是本机的 HTTP 地址（{url}）：仅适用于 make local，不可用于正式部署"),
+    "callback_local": ("CALLBACK_URL answers, but is plain HTTP on this machine ({url}): fine for make local, never "
+                       "for a deployment (OSS calls it from the internet)",
+                       "CALLBACK_URL 可以访问，但它是本机的 HTTP 地址（{url}）：仅适用于 make local，不可用于正式部署"
+                       "（OSS 从公网调用它）"),
     "callback_ok": ("CALLBACK_URL answers and refuses an unsigned callback (403 invalid_callback_signature)",
                     "CALLBACK_URL 可以访问，并拒绝了未签名的回调（403 invalid_callback_signature）"),
     "callback_bad": ("CALLBACK_URL did not answer as ossgate does ({detail}): OSS gets no valid answer and uploaders "
@@ -368,12 +370,10 @@ def check_callback(report, config):
         report.say("WARN", "callback", "callback_off")
         return
     parts = urlsplit(url)
-    if parts.scheme != "https":
-        if _is_loopback(parts.hostname or ""):
-            report.say("WARN", "callback", "callback_local", url=url)
-        else:
-            report.say("FAIL", "callback", "callback_http", url=url)
-            return
+    local_http = parts.scheme != "https" and _is_loopback(parts.hostname or "")
+    if parts.scheme != "https" and not local_http:
+        report.say("FAIL", "callback", "callback_http", url=url)
+        return
     try:
         status, _, body = http("POST", url, b"bucket=doctor&object=doctor", {
             "Content-Type": "application/x-www-form-urlencoded"})
@@ -381,10 +381,12 @@ def check_callback(report, config):
     except (OSError, ValueError, AttributeError) as exc:
         report.say("FAIL", "callback", "callback_bad", detail=type(exc).__name__)
         return
-    if status == 403 and code == "invalid_callback_signature":
-        report.say("PASS", "callback", "callback_ok")
-    else:
+    if status != 403 or code != "invalid_callback_signature":
         report.say("FAIL", "callback", "callback_bad", detail="HTTP %s %s" % (status, code))
+    elif local_http:
+        report.say("WARN", "callback", "callback_local", url=url)
+    else:
+        report.say("PASS", "callback", "callback_ok")
 
 
 def _origin(url):
