@@ -273,7 +273,7 @@ test('every relative require names its .js file (WeChat resolves no directories)
   const fs = require('node:fs')
   const path = require('node:path')
   const root = path.join(__dirname, '..', 'ossgate')
-  const files = ['index.js', 'uploader.js', 'errors.js', 'retry.js', 'queue.js', 'auth.js', 'abort.js']
+  const files = ['index.js', 'uploader.js', 'errors.js', 'retry.js', 'queue.js', 'auth.js', 'abort.js', 'multipart.js', 'checkpoints.js']
     .concat(fs.readdirSync(path.join(root, 'adapters')).map((f) => 'adapters/' + f))
   for (const file of files) {
     const code = fs.readFileSync(path.join(root, file), 'utf8').replace(/^\s*\/\/.*$/gm, '')
