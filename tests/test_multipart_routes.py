@@ -449,3 +449,17 @@ def test_part_urls_expire_with_the_credentials(oss):
     _, body = call(app, "/v1/multipart/parts", {"key": OWN_KEY, "uploadId": UPLOAD_ID, "partNumbers": [1]})
     assert body["expiresAt"] == "2026-11-29T23:14:00Z"
     assert parse_qs(urlsplit(body["parts"][0]["url"]).query)["x-oss-expires"] == ["240"]
+
+
+# --- events/ ------------------------------------------------------------------------------------------------
+
+def test_the_multipart_events_are_answered(oss):
+    from conftest import ROOT
+
+    app = make_app()
+    initiate = app.handle((ROOT / "events" / "multipart-initiate.json").read_bytes())
+    assert initiate["statusCode"] == 200 and response_json(initiate)["partCount"] == 100
+    parts = app.handle((ROOT / "events" / "multipart-parts.json").read_bytes())
+    assert parts["statusCode"] == 200, response_json(parts)
+    assert [p["partNumber"] for p in response_json(parts)["parts"]] == [101, 102]
+    assert requests_made(oss) == dict(NONE, init=1)
