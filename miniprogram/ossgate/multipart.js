@@ -12,7 +12,7 @@ var UploadError = errors.UploadError
 
 var URLS_PER_CALL = 100 // the signer presigns at most 100 part URLs per call
 var URL_MARGIN_MS = 60 * 1000 // part URLs this close to expiry are renewed before use
-var FORGET_AFTER = ['file_too_large', 'already_exists', 'no_such_upload', 'incomplete_upload']
+var FORGET_AFTER = ['file_too_large', 'already_exists', 'no_such_upload', 'upstream_error']
 
 function createMultipart (deps) {
   var adapter = deps.adapter
@@ -109,22 +109,32 @@ function createMultipart (deps) {
     })
   }
 
-  // Ask the signer what OSS already holds; parts of the wrong size are sent again.
+  // Ask the signer what OSS already holds (a page of up to 1,000 parts per call); parts of the wrong size are
+  // sent again. The first call also brings URLs for up to 100 parts believed missing.
   function resume (checkpoint, job) {
     var sent = {}
     checkpoint.done.forEach(function (n) { sent[n] = true })
     var ask = missingParts(checkpoint, sent).slice(0, URLS_PER_CALL)
-    var payload = { key: checkpoint.key, uploadId: checkpoint.uploadId, partNumbers: ask.length ? ask : [1], listUploaded: true }
-    return deps.withRetries(function () {
-      return deps.callSigner('/v1/multipart/parts', payload, job.signal, function (body) { return Array.isArray(body.parts) })
-    }, job.signal).then(function (body) {
-      var done = {}
-      ;(body.uploaded || []).forEach(function (part) {
-        if (part.size === partLength(checkpoint, part.partNumber)) done[part.partNumber] = true
+    var done = {}
+    var first = null
+    function page (after) {
+      var payload = { key: checkpoint.key, uploadId: checkpoint.uploadId, partNumbers: after ? [] : ask, listUploaded: true }
+      if (after) payload.uploadedAfter = after
+      return deps.withRetries(function () {
+        return deps.callSigner('/v1/multipart/parts', payload, job.signal, function (body) { return Array.isArray(body.parts) })
+      }, job.signal).then(function (body) {
+        if (!first) first = body
+        ;(body.uploaded || []).forEach(function (part) {
+          if (part.size === partLength(checkpoint, part.partNumber)) done[part.partNumber] = true
+        })
+        var next = body.nextUploadedAfter
+        return typeof next === 'number' && next > (after || 0) ? page(next) : null
       })
+    }
+    return page(0).then(function () {
       checkpoint.done = Object.keys(done).map(Number)
       if (checkpoint.fingerprint) checkpoints.update(checkpoint)
-      return newState(checkpoint, body, done, true)
+      return newState(checkpoint, first, done, true)
     })
   }
 
@@ -255,6 +265,12 @@ function createMultipart (deps) {
     function call () {
       return deps.withRetries(function () {
         return deps.callSigner('/v1/multipart/complete', payload, job.signal, function (body) { return body.key })
+          .then(null, function (error) {
+            // OSS stored the object but the upload callback failed: completing again cannot help.
+            if (error.signerCode !== 'upstream_error') throw error
+            throw new UploadError('callback_failed', 'The file was stored but the server was not told: ' + error.message,
+              { signerCode: error.signerCode, requestId: error.requestId, source: 'signer' })
+          })
       }, job.signal)
     }
     return call().then(null, function (error) {

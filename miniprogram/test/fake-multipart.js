@@ -50,7 +50,12 @@ function createFakeMultipart (options = {}) {
     if (!upload || upload.key !== body.key) return Promise.resolve(signerError(404, 'no_such_upload', 'The upload does not exist'))
     if (path === '/v1/multipart/parts') {
       const answer = { parts: partsFor(body.uploadId, body.partNumbers), expiresAt }
-      if (body.listUploaded) answer.uploaded = [...upload.parts].map(([n, b]) => ({ partNumber: n, size: b.length, etag: md5(b) }))
+      if (body.listUploaded) {
+        const held = [...upload.parts].sort((x, y) => x[0] - y[0]).filter(([n]) => n > (body.uploadedAfter || 0))
+        const page = held.slice(0, options.listPage || 1000)
+        answer.uploaded = page.map(([n, b]) => ({ partNumber: n, size: b.length, etag: md5(b) }))
+        if (held.length > page.length) answer.nextUploadedAfter = page[page.length - 1][0]
+      }
       return json(200, answer)
     }
     if (path === '/v1/multipart/abort') {

@@ -295,3 +295,25 @@ test('stale checkpoints of files never uploaded again are pruned from storage', 
   assert.equal(cps.load('["b",1,null]').fingerprint, '["b",1,null]')
   assert.equal(Object.keys(store[checkpoints.INDEX_KEY]).length, 1)
 })
+
+test('resume reads every page of what OSS holds (1,000 parts a page on OSS; 2 here)', async () => {
+  const bytes = crypto.randomBytes(40)
+  const controller = new AbortController()
+  const ctx = setup(bytes, { listPage: 2, onPart: () => { if ([...ctx.server.uploads.values()][0].parts.size === 7) controller.abort() } })
+  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 40, signal: controller.signal }), { code: 'aborted' })
+  ctx.adapter.calls.putPart.length = 0
+  const res = await ctx.uploader.upload({ filePath: FILE, size: 40 })
+  assert.equal(res.resumed, true)
+  const pages = ctx.server.calls('/v1/multipart/parts').filter((b) => b.listUploaded)
+  assert.deepEqual(pages.map((b) => b.uploadedAfter), [undefined, 2, 4, 6])
+  assert.equal(ctx.adapter.calls.putPart.length, 3)
+  assert.ok(ctx.server.completed[0].bytes.equals(bytes))
+})
+
+test('complete answered 502 upstream_error (stored, the callback failed) is callback_failed, not retried', async () => {
+  const bytes = crypto.randomBytes(20)
+  const ctx = setup(bytes, { signer: (path) => path === '/v1/multipart/complete' && { status: 502, data: JSON.stringify({ error: { code: 'upstream_error', message: 'callback failed', requestId: 'r' } }) } })
+  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 20 }), { code: 'callback_failed', signerCode: 'upstream_error' })
+  assert.equal(ctx.server.calls('/v1/multipart/complete').length, 1)
+  assert.deepEqual(storedCheckpoints(ctx.adapter), [])
+})
