@@ -1,5 +1,6 @@
 """The four multipart routes through App.handle, with oss2's Bucket calls stubbed by pytest-mock (and counted)."""
 
+import base64
 import io
 import json
 import time
@@ -375,7 +376,11 @@ def test_complete_with_callback_answers_its_data(oss):
     assert status == 200 and body["data"] == answer
     headers = oss.complete.call_args.kwargs["headers"]
     assert headers["x-oss-forbid-overwrite"] == "true"
-    assert headers["x-oss-callback"] == callbacks.callback_field("https://api.example.com/v1/oss-callback")
+    assert headers["x-oss-callback"] == callbacks.ticket_callback_field(app.config, OWN_KEY)
+    # the callback body carries the MAC of bucket + key, as a form ticket's does
+    spec = json.loads(base64.b64decode(headers["x-oss-callback"]))
+    assert spec["callbackUrl"] == "https://api.example.com/v1/oss-callback"
+    assert callbacks.object_mac(SECRET.encode(), "demo-bucket", OWN_KEY) in spec["callbackBody"]
 
 
 def test_complete_whose_callback_failed_is_502(oss):

@@ -66,7 +66,8 @@ def create_upload(inv):
     if inv.config.callback_url:
         from . import callbacks
 
-        callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
+        def callback_fields(key):
+            return {"callback": callbacks.ticket_callback_field(inv.config, key)}
     return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                       inv.app.random_id(), callback_fields)
 
@@ -131,7 +132,7 @@ def complete_multipart(inv):
     if inv.config.callback_url:
         from . import callbacks
 
-        callback = callbacks.callback_field(inv.config.callback_url)
+        callback = callbacks.ticket_callback_field(inv.config, upload.key)
     return 200, multipart.complete(inv.config, upload, inv.oss(), callback)
 
 

@@ -107,7 +107,9 @@ def iso_utc(moment):
 
 
 def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
-    """The contract's `POST /v1/uploads` answer for an already authenticated user."""
+    """The contract's `POST /v1/uploads` answer for an already authenticated user.
+
+    `callback_fields`: None, or a function of the chosen key giving the callback form fields to pin."""
     profile = allowed_profile(config, request)
     key = new_key(config, user_id, profile, request, now, random_id)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
@@ -115,7 +117,8 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
     extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS),
                     ("Content-Type", request.content_type or DEFAULT_CONTENT_TYPE),
                     ("x-oss-forbid-overwrite", "true")]
-    extra_fields.extend((callback_fields or {}).items())
+    if callback_fields is not None:
+        extra_fields.extend(callback_fields(key).items())
 
     conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
     conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]
