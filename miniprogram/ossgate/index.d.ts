@@ -143,3 +143,6 @@ export function createUploader(options: UploaderOptions): Uploader
 
 /** AbortController where the runtime has one, else a minimal stand-in (WeChat and Alipay have none). */
 export function createAbortController(): { signal: AbortSignalLike; abort(): void }
+
+/** multipartThreshold's default: 10 MiB */
+export const DEFAULT_MULTIPART_THRESHOLD: number
