@@ -468,3 +468,29 @@ def test_the_multipart_events_are_answered(oss):
     assert parts["statusCode"] == 200, response_json(parts)
     assert [p["partNumber"] for p in response_json(parts)["parts"]] == [101, 102]
     assert requests_made(oss) == dict(NONE, init=1)
+
+
+def test_admit_runs_after_the_checks_and_before_oss(oss):
+    """The hook quotas charge through: a refusal there leaves no upload on OSS."""
+    from ossgate.errors import OssgateError
+
+    cfg = config.from_environ(base_env(UPLOAD_PROFILES=PROFILES))
+    creds = Credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN)
+    seen = []
+
+    def refuse():
+        seen.append("admit")
+        raise OssgateError("rate_limited", "over the limit")
+
+    def no_oss():
+        pytest.fail("OSS was asked")
+
+    too_big = multipart.parse_initiate({"size": 2 * 1024 * MIB})[0]
+    with pytest.raises(OssgateError) as raised:
+        multipart.initiate(cfg, creds, "u1", too_big, None, FIXED_NOW, RANDOM_ID, no_oss, refuse)
+    assert raised.value.code == "file_too_large" and seen == []
+    with pytest.raises(OssgateError) as raised:
+        multipart.initiate(cfg, creds, "u1", multipart.parse_initiate({"size": 5})[0], None, FIXED_NOW, RANDOM_ID,
+                           no_oss, refuse)
+    assert raised.value.code == "rate_limited" and seen == ["admit"]
+    assert requests_made(oss) == NONE

@@ -116,12 +116,17 @@ def _lifetime(config, profile, credentials, now):
     return now, expiration, int((expiration - now).total_seconds())
 
 
-def initiate(config, credentials, user_id, request, suggested_part_size, now, random_id, oss):
-    """Checks as for /v1/uploads, then one InitiateMultipartUpload; `oss()` gives the OSS client."""
+def initiate(config, credentials, user_id, request, suggested_part_size, now, random_id, oss, admit=None):
+    """Checks as for /v1/uploads, then one InitiateMultipartUpload; `oss()` gives the OSS client.
+
+    `admit()`, when given, runs once every check has passed and before OSS is asked (quotas count the ticket
+    there, so that neither a refused request nor a refused quota leaves an upload on OSS)."""
     profile = tickets.allowed_profile(config, request)
     now, expiration, expires = _lifetime(config, profile, credentials, now)
     part_size, part_count = part_plan(request.size, suggested_part_size)
     key = tickets.new_key(config, user_id, profile, request, now, keys.sized_id(random_id, request.size))
+    if admit is not None:
+        admit()
     upload_id = oss().initiate_multipart(key, request.content_type or tickets.DEFAULT_CONTENT_TYPE)
     return {
         "key": key,
