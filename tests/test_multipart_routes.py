@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import oss2
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ACCESS_KEY_ID, ACCESS_KEY_SECRET, FIXED_NOW, SECURITY_TOKEN, base_env, http_event, response_json
 from ossgate import callbacks, config, keys, multipart, sessions
@@ -494,3 +495,28 @@ def test_admit_runs_after_the_checks_and_before_oss(oss):
                            no_oss, refuse)
     assert raised.value.code == "rate_limited" and seen == ["admit"]
     assert requests_made(oss) == NONE
+
+
+# --- malformed input is always a 4xx -------------------------------------------------------------------------
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                   max_size=4), max_leaves=12)
+_field_values = {
+    "key": st.sampled_from([OWN_KEY, OWN_KEY + "x", "uploads/anonymous/", ""]) | _json,
+    "uploadId": st.sampled_from([UPLOAD_ID, "", "a" * 300]) | _json,
+    "partNumbers": st.lists(st.integers(-2, 10002), max_size=120) | _json,
+    "listUploaded": _json, "uploadedAfter": _json, "size": st.integers(-5, 2 ** 40) | _json,
+    "partSize": st.integers(-5, 2 ** 40) | _json, "contentType": _json, "filename": _json, "profile": _json,
+}
+_bodies = st.dictionaries(st.sampled_from(sorted(_field_values)), st.none(), max_size=6).flatmap(
+    lambda names: st.fixed_dictionaries({name: _field_values[name] for name in names}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(["uploads", "parts", "complete", "abort"]), body=_bodies | _json)
+def test_malformed_bodies_get_a_4xx_or_a_valid_answer(oss, route, body):
+    status, answer = call(make_app(), "/v1/multipart/" + route, body)
+    assert status < 500, answer
+    if status >= 400:
+        assert answer["error"]["code"] and answer["error"]["message"]
