@@ -120,6 +120,7 @@ def main():
           % (warm_ratio, "ok" if warm_ratio <= 3 else "MISSED"))
     print("SDKs imported on the ticket path: %s" % (", ".join(sorted(heavy)) or "none"))
     print_multipart_costs()
+    print_multipart_client()
     return 0  # a measurement, not a gate: the verdicts above say what missed
 
 
@@ -250,6 +251,22 @@ def print_multipart_costs():
         print("%-58s %10.2f ms  %s" % (label, seconds * 1000, requests))
     print("%-58s %10.1f us  (target: well under 1 ms): %s"
           % ("presign of 100 part URLs, per URL", presign * 1e6, "ok" if presign < 0.0005 else "MISSED"))
+
+
+
+# --- multipart client (issue 9): bytes sent again after an interruption, peak client memory --------------------
+def print_multipart_client():
+    """Runs bench/multipart-client.js (node, the wx stand-in against local.dev) and prints its table."""
+    import shutil
+    print()
+    node = shutil.which("node")
+    if not node:
+        print("multipart client: skipped (node is not installed)")
+        return
+    env = dict(os.environ, OSSGATE_PYTHON=sys.executable)
+    done = subprocess.run([node, os.path.join(ROOT, "bench", "multipart-client.js")], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    print(done.stdout.rstrip() if done.returncode == 0 else "multipart client: FAILED\n" + done.stderr[-2000:])
 
 
 if __name__ == "__main__":
