@@ -317,3 +317,12 @@ test('complete answered 502 upstream_error (stored, the callback failed) is call
   assert.equal(ctx.server.calls('/v1/multipart/complete').length, 1)
   assert.deepEqual(storedCheckpoints(ctx.adapter), [])
 })
+
+test('the upload callback\'s answer from complete comes back as data', async () => {
+  const bytes = crypto.randomBytes(12)
+  const data = { key: 'k', size: 12, etag: 'E', mimeType: 'video/mp4' }
+  const ctx = setup(bytes, { signer: (path) => path === '/v1/multipart/complete' &&
+    { status: 200, data: JSON.stringify({ key: 'k', size: 12, etag: '"E-3"', data }) } })
+  const res = await ctx.uploader.upload({ filePath: FILE, size: 12 })
+  assert.deepEqual(res, { key: 'k', size: 12, etag: 'E-3', data })
+})
