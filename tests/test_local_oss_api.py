@@ -3,6 +3,7 @@ OSS refuses with OSS's codes. Proven by oss2's own requests, parsers and CRC-64,
 
 import base64
 import hashlib
+import http.client
 import os
 from datetime import timedelta
 
@@ -300,3 +301,25 @@ def test_list_objects_v2_paging_prefix_delimiter(bkt):
     after = bkt.list_objects_v2(prefix="list/", start_after="list/sub/c.txt")
     assert [o.key for o in after.object_list] == ["list/sub/d.txt", "list/z y+%.txt"]
     assert [o.key for o in oss2.ObjectIterator(bkt, prefix="list/", max_keys=1)] == sorted(keys)
+
+
+def test_uploads_must_declare_their_length(server):
+    host, port = server["endpoint"][len("http://"):].split(":")
+    request = oss2.http.Request("PUT", server["endpoint"] + "/" + BUCKET + "/api/nolength.txt", region=REGION,
+                               product="oss")
+    auth()._sign_request(request, BUCKET, "api/nolength.txt")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("PUT", "/%s/api/nolength.txt" % BUCKET)
+    for name, value in request.headers.items():
+        if value is not None and name.lower() != "content-length":
+            connection.putheader(name, value)
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 411 and b"<Code>MissingContentLength</Code>" in answer.read()
+    connection.close()
+    assert not bucket(server["endpoint"]).object_exists("api/nolength.txt")
+
+
+def test_post_to_an_object_is_not_allowed(bkt):
+    raises_oss(lambda: bkt._Bucket__do_object("POST", "api/x", data=b"x"), oss2.exceptions.ServerError, 405,
+               "MethodNotAllowed")

@@ -33,6 +33,7 @@ OBJECT_ROUTES = {
     ("DELETE", None): objects.delete_object, ("DELETE", "uploadId"): multipart.abort,
     ("DELETE", "tagging"): objects.delete_tagging,
     ("POST", "uploads"): multipart.initiate, ("POST", "uploadId"): multipart.complete,
+    ("POST", None): objects.post_to_object,
 }
 BUCKET_ROUTES = {
     ("GET", None): listing.list_objects, ("GET", "list-type"): listing.list_objects_v2,
@@ -72,11 +73,13 @@ def operation(method, key, params, headers):
 
 class Handler(StandInHandler):
     server_version = "AliyunOSS"
-    sys_version = ""
     log_name = "oss"
     oss = None  # set by make_server
 
     # --- plumbing --------------------------------------------------------------------------------
+
+    def version_string(self):
+        return self.server_version
 
     def handle(self):
         try:

@@ -217,6 +217,11 @@ def get_object(call):
         raise
 
 
+def post_to_object(call):
+    raise OssError("MethodNotAllowed", "The specified method is not allowed against this resource: PostObject is "
+                                       "sent to the bucket, not to an object.", Method="POST", ResourceType="Object")
+
+
 def delete_object(call):
     require_write(call)
     check_key(call.key)
