@@ -298,6 +298,27 @@ for (const withToken of [true, false]) {
       await assertAbsent(server, 'sdk/ali/tampered.txt')
     })
 
+    it('refuses a request whose Content-Type was changed after signing', async () => {
+      const oss = client(server)
+      const sign = oss.authorizationV4.bind(oss)
+      oss.authorizationV4 = (method, request, ...rest) => {
+        const authorization = sign(method, request, ...rest)
+        request.headers['Content-Type'] = 'application/json'
+        return authorization
+      }
+      await assert.rejects(oss.put('sdk/ali/ct-header.txt', Buffer.from('x'), { mime: 'text/plain' }),
+        (err) => assertRefused(err, 'SignatureDoesNotMatch', 403))
+      await assertAbsent(server, 'sdk/ali/ct-header.txt')
+    })
+
+    it('refuses to overwrite with x-oss-forbid-overwrite', async () => {
+      const oss = client(server)
+      await oss.put('sdk/ali/once.txt', Buffer.from('first'))
+      await assert.rejects(oss.put('sdk/ali/once.txt', Buffer.from('second'), { headers: { 'x-oss-forbid-overwrite': 'true' } }),
+        (err) => assertRefused(err, 'FileAlreadyExists', 409))
+      assert.equal((await oss.get('sdk/ali/once.txt')).content.toString(), 'first')
+    })
+
     it('refuses a presigned URL with one byte of its signature changed', async () => {
       await client(server).put('sdk/ali/t.txt', Buffer.from('t'))
       const signer = presigner(server)
