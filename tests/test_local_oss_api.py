@@ -323,3 +323,12 @@ def test_uploads_must_declare_their_length(server):
 def test_post_to_an_object_is_not_allowed(bkt):
     raises_oss(lambda: bkt._Bucket__do_object("POST", "api/x", data=b"x"), oss2.exceptions.ServerError, 405,
                "MethodNotAllowed")
+
+
+def test_delete_multiple_objects(bkt):
+    keys = ["multi/a.txt", "multi/b c+.txt", "multi/never-existed.txt"]
+    for key in keys[:2]:
+        bkt.put_object(key, b"x")
+    result = bkt.batch_delete_objects(keys)  # oss2 sends encoding-type=url and Content-MD5
+    assert sorted(result.deleted_keys) == sorted(keys)
+    assert [o.key for o in bkt.list_objects_v2(prefix="multi/").object_list] == []

@@ -21,7 +21,7 @@ PLAIN_PARAMS = {"encoding-type", "prefix", "delimiter", "max-keys", "marker", "c
                 "fetch-owner", "list-type", "key-marker", "upload-id-marker", "max-uploads", "part-number-marker",
                 "max-parts", "partNumber", "uploadId"} | set(objects.RESPONSE_OVERRIDES) | SIGNING_PARAMS
 OBJECT_SUBRESOURCES = ("uploads", "uploadId", "tagging", "acl", "objectMeta")
-BUCKET_SUBRESOURCES = ("bucketInfo", "acl", "cors", "lifecycle", "location", "uploads")
+BUCKET_SUBRESOURCES = ("bucketInfo", "acl", "cors", "lifecycle", "location", "uploads", "delete")
 
 OBJECT_ROUTES = {
     ("PUT", None): objects.put_object, ("PUT", "copy"): objects.copy_object,
@@ -40,7 +40,7 @@ BUCKET_ROUTES = {
     ("GET", "bucketInfo"): bucket_ops.get_bucket_info, ("GET", "acl"): bucket_ops.get_bucket_acl,
     ("GET", "cors"): bucket_ops.get_bucket_cors, ("GET", "lifecycle"): bucket_ops.get_bucket_lifecycle,
     ("GET", "location"): bucket_ops.get_bucket_location, ("GET", "uploads"): multipart.list_uploads,
-    ("POST", None): postobject.handle,
+    ("POST", None): postobject.handle, ("POST", "delete"): objects.delete_multiple,
 }
 
 
