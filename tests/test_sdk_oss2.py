@@ -366,3 +366,15 @@ def test_multipart_rules(server):
         bucket.list_parts(key, upload_id)
     assert_refused(caught, oss2.exceptions.NoSuchUpload, "NoSuchUpload", 404)
     assert_absent(bucket, key)
+
+
+def test_list_objects_v2_pages(server):
+    bucket = make_bucket(server)
+    keys = ["sdk/oss2/list/%d.txt" % n for n in range(5)] + ["sdk/oss2/list/ä b+c.txt", "sdk/oss2/list/sub/x.txt"]
+    for key in keys:
+        bucket.put_object(key, key.encode())
+    listed = [o.key for o in oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", max_keys=2)]
+    assert listed == sorted(keys, key=lambda k: k.encode())
+    entries = list(oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", delimiter="/", max_keys=3))
+    expected = [(k, False) for k in keys if "/sub/" not in k] + [("sdk/oss2/list/sub/", True)]
+    assert sorted((e.key, e.is_prefix()) for e in entries) == sorted(expected)

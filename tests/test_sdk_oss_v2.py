@@ -336,3 +336,14 @@ def test_complete_checks_part_order_and_sizes(server):
     assert result.status_code == 200 and result.etag.endswith('-2"') and result.hash_crc64 == crc64(first + second)
     got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key))
     assert got.body.read() == first + second
+
+
+def test_list_objects_v2_pages(server):
+    client = make_client(server)
+    keys = ["sdk/v2/list/%d.txt" % n for n in range(5)] + ["sdk/v2/list/ä b+c.txt"]
+    for key in keys:
+        put(client, key, key.encode())
+    paginator = client.list_objects_v2_paginator(limit=2)
+    pages = list(paginator.iter_page(oss.ListObjectsV2Request(bucket=BUCKET, prefix="sdk/v2/list/")))
+    assert len(pages) == 3 and pages[0].is_truncated and not pages[-1].is_truncated
+    assert [o.key for page in pages for o in page.contents] == sorted(keys, key=lambda k: k.encode())
