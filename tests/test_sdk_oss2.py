@@ -87,6 +87,40 @@ def test_put_get_head_delete(server, tmp_path):
     assert_refused(caught, oss2.exceptions.NoSuchKey, "NoSuchKey", 404)
 
 
+def test_static_v4_auth_classes(server):
+    if server.security_token:
+        auth = oss2.StsAuth(server.access_key_id, server.access_key_secret, server.security_token,
+                            auth_version=oss2.AUTH_VERSION_4)
+    else:
+        auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    bucket = oss2.Bucket(auth, server.endpoint, BUCKET, region=REGION, enable_crc=True)
+    assert bucket.put_object("sdk/oss2/static.txt", b"static credentials").status == 200
+    assert bucket.get_object("sdk/oss2/static.txt").read() == b"static credentials"
+
+
+def test_keys_with_characters_that_need_encoding(server):
+    bucket = make_bucket(server)
+    key = "sdk/oss2/dir name/ä+b%20c~d=e&f;g.txt"
+    assert bucket.put_object(key, b"odd key").status == 200
+    assert bucket.get_object(key).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60)).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60, slash_safe=True)).read() == b"odd key"
+    assert bucket.delete_object(key).status == 204
+    assert_absent(bucket, key)
+
+
+def test_conditional_get_and_response_headers(server):
+    bucket = make_bucket(server)
+    etag = bucket.put_object("sdk/oss2/cond.txt", b"conditional", headers={"Content-Type": "text/plain"}).etag
+    with pytest.raises(oss2.exceptions.NotModified):
+        bucket.get_object("sdk/oss2/cond.txt", headers={"If-None-Match": '"%s"' % etag})
+    url = bucket.sign_url("GET", "sdk/oss2/cond.txt", 60, params={"response-content-type": "image/png",
+                                                                  "response-content-disposition": "attachment"})
+    got = bucket.get_object_with_url(url)
+    assert got.read() == b"conditional"
+    assert (got.headers["Content-Type"], got.headers["Content-Disposition"]) == ("image/png", "attachment")
+
+
 def test_copy_and_tagging(server):
     bucket = make_bucket(server)
     data = b"copy me, tag me"
@@ -95,7 +129,10 @@ def test_copy_and_tagging(server):
     assert copied.status == 200 and copied.etag == bucket.head_object("sdk/oss2/src.txt").etag
     assert bucket.get_object("sdk/oss2/dst.txt").read() == data
 
-    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(TaggingRule({"state": "pending", "k": "v"}))).status == 200
+    rule = TaggingRule()
+    rule.add("state", "pending")
+    rule.add("k", "v")
+    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(rule)).status == 200
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {"state": "pending", "k": "v"}
     assert bucket.delete_object_tagging("sdk/oss2/dst.txt").status == 204
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {}
@@ -241,3 +278,103 @@ def test_wrong_region_is_refused(server):
         bucket.get_object_with_url(bucket.sign_url("GET", "sdk/oss2/region.txt", 60))
     assert_refused(caught, oss2.exceptions.InvalidArgument, "InvalidArgument", 400)
     assert_absent(make_bucket(server), "sdk/oss2/region.txt")
+
+
+class ChangeAfterSigning(oss2.ProviderAuthV4):
+    """oss2 signs the request, then one signed header is changed before it is sent."""
+
+    changes = {}
+
+    def _sign_request(self, req, bucket_name, key, in_additional_headers=None):
+        super()._sign_request(req, bucket_name, key, in_additional_headers)
+        req.headers.update(self.changes)
+
+
+@pytest.mark.parametrize("changes", [{"Content-Type": "application/json"}, {"x-oss-meta-owner": "mallory"},
+                                     {"x-oss-forbid-overwrite": "false"}], ids=["content-type", "meta", "x-oss-header"])
+def test_a_header_changed_after_signing_is_refused(server, changes):
+    auth_class = type("Change", (ChangeAfterSigning,), {"changes": changes})
+    bucket = make_bucket(server, auth_class=auth_class)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/changed.txt", b"x", headers={"Content-Type": "text/plain",
+                                                                 "x-oss-meta-owner": "alice",
+                                                                 "x-oss-forbid-overwrite": "true"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert_absent(make_bucket(server), "sdk/oss2/changed.txt")
+
+
+def test_a_presigned_url_is_good_for_its_own_request_only(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/mine.txt", b"mine")
+    bucket.put_object("sdk/oss2/other.txt", b"other")
+    url = bucket.sign_url("GET", "sdk/oss2/mine.txt", 60)
+    assert bucket.get_object_with_url(url).read() == b"mine"
+    for misuse in (url + "&response-content-type=text%2Fhtml",            # a query parameter added
+                   url.replace("sdk%2Foss2%2Fmine.txt", "sdk%2Foss2%2Fother.txt")):  # another key
+        assert misuse != url
+        with pytest.raises(oss2.exceptions.ServerError) as caught:
+            bucket.get_object_with_url(misuse)
+        assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:  # another method
+        bucket.put_object_with_url(url, b"overwritten")
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert bucket.get_object("sdk/oss2/mine.txt").read() == b"mine"
+
+
+def test_a_presigned_url_with_a_signed_host_header(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/host.txt", b"host")
+    host = server.endpoint.split("//", 1)[1]
+    url = bucket.sign_url("GET", "sdk/oss2/host.txt", 60, headers={"Host": host}, additional_headers=["host"])
+    assert "x-oss-additional-headers=host" in url
+    assert bucket.get_object_with_url(url).read() == b"host"
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(url, headers={"Host": "sdk-bucket.oss-cn-hangzhou.aliyuncs.com"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+
+
+def test_put_object_rules(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/once.txt", b"first")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/once.txt", b"second", headers={"x-oss-forbid-overwrite": "true"})
+    assert_refused(caught, oss2.exceptions.ServerError, "FileAlreadyExists", 409)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/md5.txt", b"body", headers={"Content-MD5": oss2.utils.content_md5(b"other")})
+    assert_refused(caught, oss2.exceptions.InvalidDigest, "InvalidDigest", 400)
+    assert bucket.get_object("sdk/oss2/once.txt").read() == b"first"
+    assert_absent(bucket, "sdk/oss2/md5.txt")
+
+
+def test_multipart_rules(server):
+    bucket = make_bucket(server)
+    key = "sdk/oss2/parts.bin"
+    upload_id = bucket.init_multipart_upload(key).upload_id
+    small = bucket.upload_part(key, upload_id, 1, b"a" * 1000)
+    last = bucket.upload_part(key, upload_id, 2, b"b" * 10)
+    parts = [oss2.models.PartInfo(1, small.etag), oss2.models.PartInfo(2, last.etag)]
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.complete_multipart_upload(key, upload_id, parts)
+    assert_refused(caught, oss2.exceptions.ServerError, "EntityTooSmall", 400)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.complete_multipart_upload(key, upload_id, [oss2.models.PartInfo(1, "0" * 32)])
+    assert_refused(caught, oss2.exceptions.ServerError, "InvalidPart", 400)
+    listed = bucket.list_parts(key, upload_id)
+    assert [(p.part_number, p.etag, p.size) for p in listed.parts] == [(1, small.etag, 1000), (2, last.etag, 10)]
+    assert bucket.abort_multipart_upload(key, upload_id).status == 204
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.list_parts(key, upload_id)
+    assert_refused(caught, oss2.exceptions.NoSuchUpload, "NoSuchUpload", 404)
+    assert_absent(bucket, key)
+
+
+def test_list_objects_v2_pages(server):
+    bucket = make_bucket(server)
+    keys = ["sdk/oss2/list/%d.txt" % n for n in range(5)] + ["sdk/oss2/list/ä b+c.txt", "sdk/oss2/list/sub/x.txt"]
+    for key in keys:
+        bucket.put_object(key, key.encode())
+    listed = [o.key for o in oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", max_keys=2)]
+    assert listed == sorted(keys, key=lambda k: k.encode())
+    entries = list(oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", delimiter="/", max_keys=3))
+    expected = [(k, False) for k in keys if "/sub/" not in k] + [("sdk/oss2/list/sub/", True)]
+    assert sorted((e.key, e.is_prefix()) for e in entries) == sorted(expected)

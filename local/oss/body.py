@@ -38,6 +38,7 @@ class Body:
         length = headers.get("Content-Length")
         if not self.chunked and length is not None and not length.strip().isdigit():
             raise OssError("InvalidArgument", "Content-Length is not a number.")
+        self.has_length = self.chunked or length is not None
         self.remaining = 0 if self.chunked else int(length or 0)
         self.declared = None if self.chunked else self.remaining
         self._chunk_left = 0
@@ -98,7 +99,10 @@ class Body:
 
     def to_file(self, path, limit, content_md5=None):
         """Stream the body to `path`, hashing as it goes. Content-MD5 (base64) is checked at the end:
-        InvalidDigest when it is not a base64 MD5, BadDigest when it does not match (the file is removed)."""
+        InvalidDigest when it is not a base64 MD5, BadDigest when it does not match (the file is removed).
+        An upload must say how long it is (Content-Length, or chunked): MissingContentLength otherwise."""
+        if not self.has_length:
+            raise OssError("MissingContentLength", "You must provide the Content-Length HTTP header.")
         expected = _decode_md5(content_md5) if content_md5 is not None else None
         md5, crc, size = hashlib.md5(), Crc64(), 0
         try:

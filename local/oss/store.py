@@ -26,6 +26,11 @@ class Store:
             os.makedirs(folder, exist_ok=True)
         self.lock = threading.RLock()
 
+    def recover(self):
+        """At start: drop the half-received bodies of a previous run."""
+        for name in os.listdir(self.tmp):
+            _remove(os.path.join(self.tmp, name))
+
     # --- paths and files -----------------------------------------------------------------------
 
     def _meta_path(self, key):

@@ -29,6 +29,15 @@ class Uploads:
             os.makedirs(folder, exist_ok=True)
         self.lock = threading.Lock()
 
+    def recover(self):
+        """At start: a complete cut short by a crash gave nothing back; its upload is open again."""
+        for name in os.listdir(self.claimed):
+            upload_id = name.split(".")[0]
+            if os.path.exists(os.path.join(self.dir, upload_id)):
+                shutil.rmtree(os.path.join(self.claimed, name), ignore_errors=True)
+            else:
+                os.rename(os.path.join(self.claimed, name), os.path.join(self.dir, upload_id))
+
     def _folder(self, upload_id):
         if not upload_id or not all(c in "0123456789ABCDEF" for c in upload_id):
             return None

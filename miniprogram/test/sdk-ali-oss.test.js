@@ -226,13 +226,15 @@ for (const withToken of [true, false]) {
     it('multipartUpload with progress and checkpoints', async () => {
       const oss = client(server)
       const { path: p, bytes } = file('big.bin', 5 * PART + 4321)
-      const checkpoints = []
+      const events = []
       const result = await oss.multipartUpload('sdk/ali/big.bin', p, {
-        partSize: PART, parallel: 2, mime: 'application/octet-stream', progress: (fraction, cp) => { checkpoints.push({ fraction, done: cp && cp.doneParts.length }) }
+        partSize: PART, parallel: 2, mime: 'application/octet-stream', progress: (fraction, cp) => { events.push([fraction, cp ? cp.doneParts.length : null]) }
       })
       assert.equal(result.res.status, 200)
       assert.match(result.etag, /-6"$/)
-      assert.deepEqual(checkpoints.at(-1), { fraction: 6 / 7, done: 6 })
+      // ali-oss reports 0 with the new checkpoint, k/(n+1) with each part done, then 1 (no checkpoint) once complete
+      assert.deepEqual(events[0], [0, 0])
+      assert.deepEqual(events.slice(-2), [[6 / 7, 6], [1, null]])
       const got = await oss.get('sdk/ali/big.bin')
       assert.deepEqual(got.content, bytes)
       assert.equal(got.res.headers['x-oss-hash-crc64ecma'], crc64(bytes))
@@ -249,6 +251,16 @@ for (const withToken of [true, false]) {
       const getUrl = await signer.signatureUrlV4('GET', 60, {}, 'sdk/ali/p.txt')
       const got = await send(getUrl)
       assert.equal(got.status, 200)
+      assert.deepEqual(got.body, data)
+    })
+
+    it('a key that needs encoding: put, get, signatureUrlV4 GET', async () => {
+      const key = 'sdk/ali/dir name/ä+b%20c~d=e&f;g.txt'
+      const data = Buffer.from('odd key')
+      assert.equal((await client(server).put(key, data)).res.status, 200)
+      assert.deepEqual((await client(server).get(key)).content, data)
+      const got = await send(await presigner(server).signatureUrlV4('GET', 60, {}, key))
+      assert.equal(got.status, 200, got.body.toString())
       assert.deepEqual(got.body, data)
     })
 
@@ -284,6 +296,27 @@ for (const withToken of [true, false]) {
       await assert.rejects(oss.put('sdk/ali/tampered.txt', Buffer.from('x')), (err) => assertRefused(err, 'SignatureDoesNotMatch', 403))
       await assert.rejects(oss.head('sdk/ali/tampered.txt'), (err) => assertRefused(err, 'SignatureDoesNotMatch', 403))
       await assertAbsent(server, 'sdk/ali/tampered.txt')
+    })
+
+    it('refuses a request whose Content-Type was changed after signing', async () => {
+      const oss = client(server)
+      const sign = oss.authorizationV4.bind(oss)
+      oss.authorizationV4 = (method, request, ...rest) => {
+        const authorization = sign(method, request, ...rest)
+        request.headers['Content-Type'] = 'application/json'
+        return authorization
+      }
+      await assert.rejects(oss.put('sdk/ali/ct-header.txt', Buffer.from('x'), { mime: 'text/plain' }),
+        (err) => assertRefused(err, 'SignatureDoesNotMatch', 403))
+      await assertAbsent(server, 'sdk/ali/ct-header.txt')
+    })
+
+    it('refuses to overwrite with x-oss-forbid-overwrite', async () => {
+      const oss = client(server)
+      await oss.put('sdk/ali/once.txt', Buffer.from('first'))
+      await assert.rejects(oss.put('sdk/ali/once.txt', Buffer.from('second'), { headers: { 'x-oss-forbid-overwrite': 'true' } }),
+        (err) => assertRefused(err, 'FileAlreadyExists', 409))
+      assert.equal((await oss.get('sdk/ali/once.txt')).content.toString(), 'first')
     })
 
     it('refuses a presigned URL with one byte of its signature changed', async () => {
