@@ -234,6 +234,18 @@ def test_parts_with_listing_make_one_oss_request(oss):
     assert oss.list.call_args.kwargs["max_parts"] == 1000
 
 
+def test_parts_up_to_the_last_possible_part_are_signed(oss):
+    assert multipart.last_possible_part(3 * MIB) == 31 and multipart.last_possible_part(1) == 1
+    assert multipart.last_possible_part(5 * 1024 ** 3) == 10000
+    status, body = call(make_app(), "/v1/multipart/parts", {"key": OWN_KEY, "uploadId": UPLOAD_ID,
+                                                            "partNumbers": [30, 31]})
+    assert status == 200 and [p["partNumber"] for p in body["parts"]] == [30, 31]
+    status, body = call(make_app(), "/v1/multipart/parts", {"key": OWN_KEY, "uploadId": UPLOAD_ID,
+                                                            "partNumbers": [1, 32]})
+    assert status == 400
+    assert body["error"]["message"] == "part 32 is beyond the last part a file of 3145728 bytes can have (31)"
+
+
 def test_parts_listing_pages_past_1000(oss):
     oss.list.return_value = page([(n, MIB) for n in range(1001, 2001)], truncated=True, next_marker="2000")
     _, body = call(make_app(), "/v1/multipart/parts", {"key": OWN_KEY, "uploadId": UPLOAD_ID, "partNumbers": [],
@@ -246,6 +258,7 @@ def test_parts_listing_pages_past_1000(oss):
     ({"partNumbers": list(range(1, 102))}, 400, "bad_request"),
     ({"partNumbers": [0]}, 400, "bad_request"),
     ({"partNumbers": [10001]}, 400, "bad_request"),
+    ({"partNumbers": [32]}, 400, "bad_request"),          # 3 MiB declared: at most 31 parts of 100 KiB
     ({"partNumbers": [True]}, 400, "bad_request"),
     ({"partNumbers": [2, 2]}, 400, "bad_request"),
     ({"partNumbers": "1"}, 400, "bad_request"),

@@ -54,6 +54,11 @@ def part_plan(size, suggested=None):
     return part_size, -(-size // part_size)
 
 
+def last_possible_part(size):
+    """The highest part number a file of `size` bytes can need, whatever part size it was given."""
+    return min(MAX_PARTS, -(-size // MIN_PART_SIZE))
+
+
 def parse_initiate(body):
     """`POST /v1/multipart/uploads`: the ticket request (the same rules as /v1/uploads) and the partSize hint."""
     request = tickets.parse_ticket_request(body, extra_fields=("partSize",))
@@ -144,6 +149,11 @@ def parse_parts_request(body, config, user_id):
     """`POST /v1/multipart/parts`: (upload, part numbers, listUploaded, uploadedAfter)."""
     upload = parse_upload(body, config, user_id, ("partNumbers", "listUploaded", "uploadedAfter"))
     numbers = parse_part_numbers(body.get("partNumbers"))
+    last = last_possible_part(upload.declared_size)
+    beyond = [n for n in numbers if n > last]
+    if beyond:
+        raise RequestError("bad_request", "part %d is beyond the last part a file of %d bytes can have (%d)"
+                           % (beyond[0], upload.declared_size, last))
     list_uploaded = body.get("listUploaded", False)
     if not isinstance(list_uploaded, bool):
         raise RequestError("bad_request", "listUploaded must be true or false")
