@@ -227,9 +227,10 @@ def complete(config, upload, oss, callback=None):
         except OssgateError as exc:
             if exc.code != "no_such_upload":  # gone already is fine; anything else: the client retries
                 raise
-        raise TicketError("file_too_large", "the parts hold %d bytes, more than this upload allows (%d: the declared "
-                          "size, within profile %r's maxSize %d); the upload was aborted"
-                          % (total, limit, profile.name, profile.max_size))
+        what = ("the %d bytes declared when it started" % limit if limit == upload.declared_size
+                else "profile %r's maxSize of %d bytes" % (profile.name, limit))
+        raise TicketError("file_too_large", "the parts hold %d bytes, more than %s; the upload was aborted"
+                          % (total, what))
     check_complete(parts, upload.declared_size)
     etag, body = oss.complete_multipart(upload.key, upload.upload_id, [(n, e) for n, _, e in parts], callback)
     answer = {"key": upload.key, "size": total, "etag": etag}
