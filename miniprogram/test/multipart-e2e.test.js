@@ -56,6 +56,12 @@ test('a 100 MB file through the wx stand-in: parts with exactly the signed heade
   const file = writeFile('movie.mp4', 100 * MiB)
   const storage = new Map()
   const wx = createWx({ storage })
+  const reads = []
+  const fileSystem = wx.getFileSystemManager
+  wx.getFileSystemManager = () => {
+    const manager = fileSystem()
+    return Object.assign({}, manager, { readFile (opts) { reads.push(opts.length); return manager.readFile(opts) } })
+  }
   const uploader = createUploader({ baseUrl: stack.fc, platform: 'wx', api: wx, auth: 'wechat' })
   const events = []
   const res = await uploader.upload({ filePath: file.path, contentType: 'video/mp4', onProgress: (e) => events.push(e) })
@@ -71,6 +77,8 @@ test('a 100 MB file through the wx stand-in: parts with exactly the signed heade
   }
   assert.equal(wx.requests.filter((r) => r.url.endsWith('/v1/uploads')).length, 0, 'no form ticket')
   assert.ok(wx.peakInFlight <= 10, 'peak in flight ' + wx.peakInFlight)
+  assert.equal(reads.length, parts.length)
+  assert.ok(Math.max(...reads) <= 5 * MiB, 'the file is read a part at a time, never whole')
   for (let i = 1; i < events.length; i++) assert.ok(events[i].progress > events[i - 1].progress)
   assert.deepEqual(events[events.length - 1], { progress: 1, loaded: 100 * MiB, total: 100 * MiB })
   assert.equal(await stored(uploader, res.key), file.md5)
@@ -184,4 +192,26 @@ test('a file above the profile\'s maxSize is refused at initiate; a vanished upl
   assert.equal(initiates(), before + 1, 'one new upload after no_such_upload')
   assert.ok(wx.requests.some((r) => r.url.endsWith('/v1/multipart/parts')), 'it asked to resume first')
   assert.equal(await stored(uploader, res.key), file.md5)
+})
+
+test('WeChat\'s default content-type leaking into a part is refused by OSS (why parts carry exactly the signed headers)', async () => {
+  const file = writeFile('leak.bin', 11 * MiB)
+  const wx = createWx()
+  const leaky = Object.assign(Object.create(wx), {
+    request (opts) {
+      const header = Object.assign({}, opts.header)
+      if (opts.method === 'PUT') delete header['Content-Type'] // a client that forgot the signed header
+      return wx.request(Object.assign({}, opts, { header }))
+    }
+  })
+  const uploader = createUploader({ baseUrl: stack.fc, platform: 'wx', api: leaky, auth: 'wechat', partSize: MiB })
+  await assert.rejects(uploader.upload({ filePath: file.path }), (e) => {
+    assert.equal(e.code, 'oss_rejected')
+    assert.equal(e.status, 403)
+    assert.equal(e.ossCode, 'SignatureDoesNotMatch')
+    assert.ok(e.requestId)
+    return true
+  })
+  const put = wx.requests.find((r) => r.method === 'PUT')
+  assert.equal(put.header['content-type'], 'application/json')
 })
