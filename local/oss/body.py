@@ -103,6 +103,8 @@ class Body:
         An upload must say how long it is (Content-Length, or chunked): MissingContentLength otherwise."""
         if not self.has_length:
             raise OssError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+        if self.declared is not None and self.declared > limit:
+            raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
         expected = _decode_md5(content_md5) if content_md5 is not None else None
         md5, crc, size = hashlib.md5(), Crc64(), 0
         try:
