@@ -332,3 +332,24 @@ def test_delete_multiple_objects(bkt):
     result = bkt.batch_delete_objects(keys)  # oss2 sends encoding-type=url and Content-MD5
     assert sorted(result.deleted_keys) == sorted(keys)
     assert [o.key for o in bkt.list_objects_v2(prefix="multi/").object_list] == []
+
+
+def test_a_bucket_without_a_token_refuses_one(tmp_path):
+    with running_oss(tmp_path, token=None) as info:
+        plain = bucket(info["endpoint"], token=None)
+        assert plain.put_object("api/plain.txt", b"x").status == 200
+        assert plain.get_object("api/plain.txt").read() == b"x"
+        raises_oss(lambda: bucket(info["endpoint"]).get_object("api/plain.txt"), oss2.exceptions.ServerError, 403,
+                   "InvalidSecurityToken")
+        url = bucket(info["endpoint"]).sign_url("GET", "api/plain.txt", 60)
+        assert requests.get(url).status_code == 403
+        assert requests.get(plain.sign_url("GET", "api/plain.txt", 60)).content == b"x"
+
+
+def test_tampered_presigned_put_is_refused(bkt):
+    url = bkt.sign_url("PUT", "api/tampered-url.txt", 60, headers={"Content-Type": "text/plain"})
+    signature = url.split("x-oss-signature=")[1]
+    answer = requests.put(url.replace(signature, flip_last(signature)), data=b"x",
+                          headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
+    assert not bkt.object_exists("api/tampered-url.txt")
