@@ -123,8 +123,9 @@ def test_forbid_overwrite_and_content_md5(bkt):
     good = base64.b64encode(hashlib.md5(b"body").digest()).decode()
     assert bkt.put_object("api/md5.txt", b"body", headers={"Content-MD5": good}).status == 200
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
-    raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": wrong}),
-               oss2.exceptions.ServerError, 400, "BadDigest")
+    error = raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": wrong}),
+                       oss2.exceptions.InvalidDigest, 400, "InvalidDigest")
+    assert error.ec == "0017-00000503"  # OSS's documented EC for a Content-MD5 that does not match
     raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": "not-md5"}),
                oss2.exceptions.InvalidDigest, 400, "InvalidDigest")
     assert not bkt.object_exists("api/md5b.txt")
