@@ -181,6 +181,23 @@ def test_refused_puts_and_gets(server, make, klass, status, code):
     assert not bucket(server["endpoint"]).object_exists("api/refused.txt")
 
 
+def test_signature_mismatch_shows_what_the_server_signed(server):
+    client = bucket(server["endpoint"], secret="wrong-secret")
+    error = raises_oss(lambda: client.put_object("api/mismatch.txt", b"x", headers={"Content-Type": "text/plain"}),
+                       oss2.exceptions.SignatureDoesNotMatch, 403, "SignatureDoesNotMatch")
+    canonical = error.details["CanonicalRequest"]
+    assert canonical.startswith("PUT\n/%s/api/mismatch.txt\n" % BUCKET) and "content-type:text/plain" in canonical
+    assert error.details["StringToSign"].startswith("OSS4-HMAC-SHA256\n")
+    assert error.details["OSSAccessKeyId"] == AK and SK not in error.body.decode()
+
+
+def test_forbid_overwrite_takes_only_true_or_false(bkt):
+    raises_oss(lambda: bkt.put_object("api/flag.txt", b"x", headers={"x-oss-forbid-overwrite": "yes"}),
+               oss2.exceptions.InvalidArgument, 400, "InvalidArgument")
+    assert not bkt.object_exists("api/flag.txt")
+    assert bkt.put_object("api/flag.txt", b"x", headers={"x-oss-forbid-overwrite": "false"}).status == 200
+
+
 def test_both_authorization_spellings(bkt, server):
     def without_spaces(req):
         req.headers["authorization"] = req.headers["authorization"].replace(", ", ",")

@@ -25,7 +25,7 @@ STATUS_BY_CODE = {
 # This stand-in's EC per code (first group: the error family; second: the cause within it).
 EC_BY_CODE = {
     "AccessDenied": "0003-00000001", "AccessForbidden": "0003-00000201",
-    "SignatureDoesNotMatch": "0002-00000040", "InvalidAccessKeyId": "0002-00000030",
+    "SignatureDoesNotMatch": "0002-00000201", "InvalidAccessKeyId": "0002-00000030",
     "InvalidSecurityToken": "0002-00000042", "RequestTimeTooSkewed": "0002-00000504",
     "InvalidObjectState": "0027-00000001", "InvalidPolicyDocument": "0006-00000001",
     "MalformedPOSTRequest": "0006-00000002", "InvalidArgument": "0017-00000001",
@@ -37,7 +37,7 @@ EC_BY_CODE = {
     "MissingContentLength": "0016-00000301", "NoSuchBucket": "0015-00000101", "NoSuchKey": "0026-00000001",
     "NoSuchUpload": "0042-00000002", "NoSuchCORSConfiguration": "0020-00000001",
     "NoSuchLifecycle": "0021-00000001", "MethodNotAllowed": "0016-00000401",
-    "FileAlreadyExists": "0016-00000708", "PreconditionFailed": "0026-00000002", "InvalidRange": "0026-00000003",
+    "FileAlreadyExists": "0026-00000201", "PreconditionFailed": "0026-00000101", "InvalidRange": "0026-00000003",
     "NotImplemented": "0001-00000001", "CallbackFailed": "0007-00000203", "InternalError": "0000-00000500",
 }
 
