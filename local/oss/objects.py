@@ -96,7 +96,17 @@ def check_tags(pairs):
 
 
 def forbid_overwrite(call):
-    return call.flag("x-oss-forbid-overwrite")
+    return parse_forbid_overwrite(call.header("x-oss-forbid-overwrite"))
+
+
+def parse_forbid_overwrite(value):
+    """x-oss-forbid-overwrite is `true` or `false` (https://help.aliyun.com/zh/oss/user-guide/0017-00000279)."""
+    if value is None:
+        return False
+    if value.strip().lower() not in ("true", "false"):
+        raise OssError("InvalidArgument", "x-oss-forbid-overwrite must be true or false.", ec="0017-00000279",
+                       ArgumentName="x-oss-forbid-overwrite", ArgumentValue=value)
+    return value.strip().lower() == "true"
 
 
 # --- access ----------------------------------------------------------------------------------------

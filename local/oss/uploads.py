@@ -14,6 +14,7 @@ import time
 import uuid
 
 from .errors import OssError
+from .store import remove_file
 
 
 def no_such_upload(upload_id):
@@ -84,7 +85,7 @@ class Uploads:
             old = self._part(folder, number)
             self._write_json(os.path.join(folder, "%d.json" % number), meta)
             if old is not None:
-                _remove(os.path.join(folder, old["dataFile"]))
+                remove_file(os.path.join(folder, old["dataFile"]))
         return meta
 
     def _part(self, folder, number):
@@ -158,9 +159,3 @@ class Uploads:
                         pass
                     break
 
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

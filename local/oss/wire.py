@@ -32,9 +32,6 @@ class Call:
     def header(self, name, default=None):
         return self.headers.get(name, default)
 
-    def flag(self, name):
-        return (self.headers.get(name) or "").strip().lower() == "true"
-
     @property
     def url_encoded(self):
         value = self.params.get("encoding-type")

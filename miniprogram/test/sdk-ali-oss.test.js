@@ -84,8 +84,13 @@ function client (server, extra = {}) {
     ...extra
   }
   const token = 'stsToken' in extra ? extra.stsToken : server.token
-  if (token) options.stsToken = token
-  else delete options.stsToken
+  if (token) {
+    // as an app holding STS credentials does (ali-oss warns without it); within the hour it never fires
+    const { accessKeyId, accessKeySecret } = options
+    Object.assign(options, { stsToken: token, refreshSTSTokenInterval: 3600000, refreshSTSToken: async () => ({ accessKeyId, accessKeySecret, stsToken: token }) })
+  } else {
+    delete options.stsToken
+  }
   return new OSS(options)
 }
 
