@@ -121,7 +121,8 @@ async function main () {
     }
     console.log('%s %s %s', '  upload time'.padEnd(46), (form.seconds.toFixed(1) + ' s').padStart(17), (parts.seconds.toFixed(1) + ' s').padStart(17))
     console.log('* the stand-in builds the whole form in memory; WeChat\'s native wx.uploadFile streams the file outside JS.')
-    console.log('multipart holds about partConcurrency (3) x partSize (the signer\'s default 1 MiB) of file bytes.')
+    console.log('multipart holds about partConcurrency (3) x partSize (the signer\'s default 1 MiB) of file bytes; what it sends')
+    console.log('again is at most the parts in flight (3 x 1 MiB): on a fast local link they have usually reached OSS already.')
   } finally {
     await stack.stop()
     fs.rmSync(dir, { recursive: true, force: true })
