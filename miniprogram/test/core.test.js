@@ -303,3 +303,9 @@ test('an upload waiting in the queue is aborted at once', async () => {
   await first
   assert.equal(adapter.calls.uploadFile.length, 1, 'the aborted upload never started')
 })
+
+test('the ES module entry exports what the CommonJS entry does', async () => {
+  const esm = await import('../ossgate/index.mjs')
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(require('../ossgate')).sort())
+  assert.equal(esm.DEFAULT_MULTIPART_THRESHOLD, 10 * 1024 * 1024)
+})
