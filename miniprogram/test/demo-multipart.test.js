@@ -13,7 +13,7 @@ const { startStack } = require('./stack')
 const { loadDemo, until } = require('./demo-harness')
 const get = require('./http-get')
 
-test('a large chat file: Pause, Resume (sending only the rest, marked resumed), and Discard', async (t) => {
+test('a large chat file: Pause, Resume (sending only the rest, marked resumed), background and back, Discard', async (t) => {
   const stack = await startStack({ CALLBACK_URL: '', UPLOAD_PROFILES: JSON.stringify({ default: { maxSize: 100 * 1024 * 1024 } }) })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-demo-mp-'))
   t.after(async () => { await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }); delete global.wx })
@@ -45,8 +45,17 @@ test('a large chat file: Pause, Resume (sending only the rest, marked resumed), 
   const link = await getApp().uploader.download(item().key)
   assert.ok((await get(link.url)).body.equals(bytes))
 
+  // the mini program goes to the background mid-upload, then comes back
   page.chooseChatFiles()
-  await until(() => page.data.items.length === 2 && item().progress >= 20)
+  await until(() => page.data.items.length === 2 && item().progress >= 30)
+  page.onHide()
+  await until(() => item().state === 'paused')
+  page.onShow()
+  await until(() => item().state === 'done', 60000)
+  assert.equal(item().resumed, true)
+
+  page.chooseChatFiles()
+  await until(() => page.data.items.length === 3 && item().progress >= 20)
   page.cancel({ currentTarget: { dataset: { id: item().id } } })
   await until(() => item().state === 'paused')
   page.discard({ currentTarget: { dataset: { id: item().id } } })

@@ -107,6 +107,19 @@ Page({
     if (controller) controller.abort()
   },
 
+  // WeChat fails requests still pending 5 s after the mini program goes to the background: pause large uploads
+  // when the page is hidden and resume them when it shows again (small ones simply retry).
+  onHide () {
+    this.autoPaused = Object.keys(controllers).map(Number).filter((id) => files[id] && files[id].size >= DEFAULT_MULTIPART_THRESHOLD)
+    this.autoPaused.forEach((id) => controllers[id].abort())
+  },
+
+  onShow () {
+    const ids = this.autoPaused || []
+    this.autoPaused = []
+    ids.forEach((id) => { if (files[id]) this.start(id) })
+  },
+
   resume (event) {
     const id = event.currentTarget.dataset.id
     if (files[id]) this.start(id)
