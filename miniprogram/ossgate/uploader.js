@@ -163,9 +163,7 @@ function createUploader (options) {
     return Promise.resolve().then(function () {
       if (!params.filePath && !params.file) throw new UploadError('invalid_argument', 'upload needs filePath (or file in a browser)')
       if (params.signal && params.signal.aborted) throw abortError()
-      return params.size !== undefined ? params.size : adapter.fileSize(params).catch(function (cause) {
-        throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
-      })
+      return sizeOf(params)
     }).then(function (size) {
       if (typeof size !== 'number' || !(size >= 0) || Math.floor(size) !== size) {
         throw new UploadError('invalid_argument', 'size must be a whole number of bytes')
@@ -215,10 +213,15 @@ function createUploader (options) {
     params = params || {}
     return Promise.resolve().then(function () {
       if (!params.filePath && !params.file) throw new UploadError('invalid_argument', 'discard needs filePath (or file in a browser)')
-      return params.size !== undefined ? params.size : adapter.fileSize(params).catch(function (cause) {
-        throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
-      })
+      return sizeOf(params)
     }).then(function (size) { return multipart.discard(params, size) })
+  }
+
+  function sizeOf (params) {
+    if (params.size !== undefined) return params.size
+    return adapter.fileSize(params).catch(function (cause) {
+      throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
+    })
   }
 
   return {
