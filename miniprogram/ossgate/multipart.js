@@ -12,6 +12,7 @@ var UploadError = errors.UploadError
 
 var URLS_PER_CALL = 100 // the signer presigns at most 100 part URLs per call
 var URL_MARGIN_MS = 60 * 1000 // part URLs this close to expiry are renewed before use
+var SAVE_EVERY_MS = 2000
 var FORGET_AFTER = ['file_too_large', 'already_exists', 'no_such_upload', 'upstream_error']
 
 function createMultipart (deps) {
@@ -19,12 +20,13 @@ function createMultipart (deps) {
   var checkpoints = checkpointsModule.createCheckpoints(adapter.storage, deps.now)
   var active = {} // fingerprint -> the upload of that file running now
 
+  // The file's identity for its fingerprint: a File's name and lastModified; a path with the lastModified the app
+  // gives (then its filename stands for the temp path, which changes between launches); else path and stat time.
   function identify (params, size) {
-    var named = function (modified) {
-      return { name: (params.file && params.file.name) || params.filename || params.filePath, size: size, modified: modified }
-    }
     if (params.file) return Promise.resolve({ name: params.file.name || params.filename, size: size, modified: params.file.lastModified })
-    if (params.lastModified !== undefined) return Promise.resolve(named(params.lastModified))
+    if (params.lastModified !== undefined) {
+      return Promise.resolve({ name: params.filename || params.filePath, size: size, modified: params.lastModified })
+    }
     var modified = typeof adapter.fileModified === 'function'
       ? adapter.fileModified(params).then(null, function () { return undefined })
       : Promise.resolve(undefined)
@@ -155,16 +157,27 @@ function createMultipart (deps) {
     var pending = missingParts(checkpoint, state.done)
     var loading = {}
     var controller = abortModule.createAbortController()
-    var stopLinking = deps.whenAborted(job.signal, function () { controller.abort() })
     var failure = null
+    var doneBytes = 0
+    Object.keys(state.done).forEach(function (n) { doneBytes += partLength(checkpoint, Number(n)) })
+    var savedAt = deps.now()
 
     function report () {
-      var loaded = 0
-      Object.keys(state.done).forEach(function (n) { loaded += partLength(checkpoint, Number(n)) })
+      var loaded = doneBytes
       Object.keys(loading).forEach(function (n) { loaded += loading[n] })
       job.progress({ loaded: loaded, progress: loaded / job.size })
     }
     report()
+
+    // The parts done are only a hint for resuming (OSS's list is the truth): saved every few seconds, and at the end,
+    // so that thousands of parts do not mean thousands of synchronous storage writes.
+    function save (force) {
+      if (!checkpoint.fingerprint || (!force && deps.now() - savedAt < SAVE_EVERY_MS)) return
+      savedAt = deps.now()
+      checkpoints.update(checkpoint)
+    }
+
+    var stopLinking = deps.whenAborted(job.signal, function () { save(true); controller.abort() })
 
     function worker () {
       if (failure || controller.signal.aborted) return Promise.resolve()
@@ -176,8 +189,9 @@ function createMultipart (deps) {
       }).then(function () {
         delete loading[n]
         state.done[n] = true
+        doneBytes += partLength(checkpoint, n)
         checkpoint.done.push(n)
-        if (checkpoint.fingerprint) checkpoints.update(checkpoint)
+        save(false)
         report()
         return worker()
       }, function (error) {
@@ -191,6 +205,7 @@ function createMultipart (deps) {
     for (var i = 0; i < Math.min(deps.partConcurrency, pending.length); i++) workers.push(worker())
     return Promise.all(workers).then(function () {
       stopLinking()
+      save(true)
       if (job.signal && job.signal.aborted) throw deps.abortError()
       if (failure) throw failure
     })

@@ -326,3 +326,20 @@ test('the upload callback\'s answer from complete comes back as data', async () 
   const res = await ctx.uploader.upload({ filePath: FILE, size: 12 })
   assert.deepEqual(res, { key: 'k', size: 12, etag: 'E-3', data })
 })
+
+test('the checkpoint is written at initiate, every few seconds and when paused, not once per part', async () => {
+  const bytes = crypto.randomBytes(160)
+  const controller = new AbortController()
+  const ctx = setup(bytes, { onPart: () => { if ([...ctx.server.uploads.values()][0].parts.size === 30) controller.abort() } })
+  const writes = []
+  const set = ctx.adapter.storage.set
+  ctx.adapter.storage.set = (k, v) => { if (k.startsWith(checkpoints.PREFIX)) writes.push(v.done.length); set(k, v) }
+  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 160, signal: controller.signal }), { code: 'aborted' })
+  await new Promise((resolve) => setTimeout(resolve, 20)) // the parts in flight wind down
+  assert.ok(writes.length <= 3, 'writes: ' + writes)
+  assert.equal(writes[0], 0, 'written at initiate')
+  assert.equal(writes[writes.length - 1], 30, 'the parts done when paused')
+  const [saved] = storedCheckpoints(ctx.adapter)
+  const held = [...[...ctx.server.uploads.values()][0].parts.keys()]
+  assert.deepEqual([...saved.done].sort((a, b) => a - b), held.sort((a, b) => a - b))
+})
