@@ -22,6 +22,8 @@ STATUS_BY_CODE = {
     "config_error": 500,
     "upstream_error": 502,
     "credentials_unavailable": 503,
+    "invalid_push_signature": 401,
+    "removed": 410,
 }
 
 
