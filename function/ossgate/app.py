@@ -52,6 +52,13 @@ class Invocation:
     def user_id(self):
         return auth.authenticate(self.request, self.config, self.now.timestamp())
 
+    def session_payload(self):
+        return auth.session_payload(self.request, self.config, self.now.timestamp())
+
+    def log(self, level, event, **fields):
+        self.app.logger.write(level, event, secrets=self.app._secrets(), requestId=self.request.request_id,
+                              **fields)
+
 
 def create_upload(inv):
     user_id = inv.user_id()
@@ -87,7 +94,23 @@ def receive_oss_callback(inv):
     if not inv.config.callback_url:
         raise RequestError("not_found", "upload callbacks are not enabled (CALLBACK_URL is unset)")
     callbacks.verify(inv.request, inv.config, inv.app.callback_keys)
-    return 200, callbacks.answer(inv.request.body, inv.config)
+    result = callbacks.answer(inv.request.body, inv.config)
+    if inv.config.moderation == "wechat":
+        moderate_upload(inv, result, inv.request.body)
+    return 200, result
+
+
+def moderate_upload(inv, result, callback_body):
+    """MODERATION=wechat: start WeChat's check of a stored upload (verified callback, or multipart complete)
+    and add `moderation: "pending"` to the upload's answer; uploads that are not checked are left alone."""
+    from . import moderation
+
+    key, content_type = result["key"], result.get("mimeType")
+    if moderation.checks(inv.config, key, content_type):
+        openid = moderation.openid_from_callback(inv.config, key, callback_body)
+        result["moderation"] = moderation.start_check(
+            inv.config, inv.credentials(), inv.app.wechat_tokens, key, content_type, openid, inv.now, inv.log)
+    return result
 
 
 def create_download(inv):
@@ -95,7 +118,40 @@ def create_download(inv):
 
     user_id = inv.user_id()
     key = downloads.owned_key(inv.request.json(), inv.config, user_id)
+    if inv.config.moderation == "wechat":
+        from . import moderation
+
+        with moderation.oss_errors_as_upstream():
+            moderation.refuse_removed(moderation.OssCalls(inv.config, inv.credentials()), key)
     return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
+
+
+def wechat_push(inv):
+    """WeChat's message push: GET is the server-URL check, POST a `wxa_media_check` result."""
+    from . import httpio, moderation, pushes
+
+    config = inv.config
+    if config.moderation != "wechat":
+        raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
+    now = inv.now.timestamp()
+    if inv.request.method == "GET":
+        return 200, httpio.Text(pushes.echo(config, inv.request.query, now))
+    event = pushes.read_event(config, inv.request.query, inv.request.body, now)
+    with moderation.oss_errors_as_upstream():
+        moderation.apply_push(config, moderation.OssCalls(config, inv.credentials()), event, inv.log)
+    return 200, httpio.Text("success")
+
+
+def moderation_status(inv):
+    from . import downloads, moderation
+
+    user_id = inv.user_id()
+    key = downloads.owned_key(inv.request.json(), inv.config, user_id)
+    if inv.config.moderation != "wechat":
+        raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
+    with moderation.oss_errors_as_upstream():
+        state = moderation.state_of(moderation.OssCalls(inv.config, inv.credentials()), key)
+    return 200, {"key": key, "moderation": state}
 
 
 ROUTES = {
@@ -104,6 +160,8 @@ ROUTES = {
     "/v1/session": {"POST": create_session},
     "/v1/oss-callback": {"POST": receive_oss_callback},
     "/v1/downloads": {"POST": create_download},
+    "/v1/wechat/push": {"GET": wechat_push, "POST": wechat_push},
+    "/v1/moderation/status": {"POST": moderation_status},
 }
 
 
@@ -135,6 +193,15 @@ class App:
 
             self._callback_keys = PublicKeyCache()
         return self._callback_keys
+
+    @property
+    def wechat_tokens(self):
+        """WeChat's access token, cached per instance (MODERATION=wechat)."""
+        if getattr(self, "_wechat_tokens", None) is None:
+            from .contentsecurity import StableTokenCache
+
+            self._wechat_tokens = StableTokenCache()
+        return self._wechat_tokens
 
     @property
     def config(self):

@@ -36,14 +36,19 @@ def _bucket_endpoint(config):
 
 
 def presigned_get(config, credentials, key, now):
-    import oss2
-
     now = now.replace(microsecond=0)
     expiration = tickets.expiration_for(now, config.download_ttl, credentials)
     ttl = int((expiration - now).total_seconds())
+    url = sign_get(config, credentials, key, ttl)
+    return {"url": url, "expiresAt": tickets.iso_utc(now + timedelta(seconds=ttl))}
+
+
+def sign_get(config, credentials, key, ttl_seconds):
+    """A V4 presigned GET for `key` on the host clients upload to, valid `ttl_seconds`."""
+    import oss2
+
     auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
         credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
     endpoint, is_cname = _bucket_endpoint(config)
     bucket = oss2.Bucket(auth, endpoint, config.bucket, is_cname=is_cname, region=config.region)
-    url = bucket.sign_url("GET", key, ttl, slash_safe=True)
-    return {"url": url, "expiresAt": tickets.iso_utc(now + timedelta(seconds=ttl))}
+    return bucket.sign_url("GET", key, ttl_seconds, slash_safe=True)
