@@ -21,7 +21,7 @@ re-sent up to 3 times while the answer is not `success`.
 
 Test hooks (not WeChat's): `GET /__standin/state` (counters and deliveries) and `POST /__standin/media-check`
 `{"mode": "ok" | "close" | "slow" | "busy"}` to make media_check_async drop the connection, stall 10 s or
-answer -1.
+answer -1; `POST /__standin/push {"mode": "hold" | "send"}` to hold results back and release them.
 """
 
 import argparse
@@ -90,6 +90,8 @@ class WeChatStandIn:
         self.stats = {"tokensIssued": 0, "forcedRefreshes": 0, "tokenCalls": 0, "mediaChecks": 0,
                       "rejectedTokens": 0, "fetches": 0}
         self.deliveries = []   # one entry per push attempt: {traceId, attempt, status, answer}
+        self.checks = []       # one entry per finished check: {traceId, suggest, errcode}
+        self.hold_pushes, self.held = False, []
 
     # --- code2Session ---------------------------------------------------------------------------
 
@@ -192,7 +194,23 @@ class WeChatStandIn:
         except (OSError, ValueError):
             event.update(errcode=-1, errmsg="media download failed")
         time.sleep(self.push_delay)
+        with self.lock:
+            self.checks.append({"traceId": trace_id, "suggest": event.get("result", {}).get("suggest"),
+                                "errcode": event["errcode"]})
+            if self.hold_pushes:
+                self.held.append(event)
+                return
         self.push(event)
+
+    def set_push_mode(self, mode):
+        """`hold`: keep results back (tests forge pushes meanwhile); `send`: deliver them, and later ones."""
+        with self.lock:
+            self.hold_pushes = mode == "hold"
+            released = []
+            if not self.hold_pushes:
+                released, self.held = self.held, []
+        for event in released:
+            threading.Thread(target=self.push, args=(event,), daemon=True).start()
 
     def signed_push(self, event):
         """(query string, body bytes) of a push, signed as WeChat signs it."""
@@ -230,7 +248,8 @@ class WeChatStandIn:
 
     def state(self):
         with self.lock:
-            return dict(self.stats, deliveries=list(self.deliveries), mediaMode=self.media_mode)
+            return dict(self.stats, deliveries=list(self.deliveries), checks=list(self.checks),
+                        mediaMode=self.media_mode, heldPushes=len(self.held))
 
 
 class Handler(StandInHandler):
@@ -284,6 +303,9 @@ class Handler(StandInHandler):
         elif url.path == "/__standin/media-check" and body and body.get("mode") in ("ok", "close", "slow", "busy"):
             stand_in.media_mode = body["mode"]
             self._json(200, {"mediaMode": stand_in.media_mode})
+        elif url.path == "/__standin/push" and body and body.get("mode") in ("hold", "send"):
+            stand_in.set_push_mode(body["mode"])
+            self._json(200, {"pushMode": body["mode"]})
         else:
             self._json(404, {"errcode": 404, "errmsg": "not found"})
 

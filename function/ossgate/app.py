@@ -68,6 +68,12 @@ def create_upload(inv):
         from . import callbacks
 
         callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
+        if inv.config.moderation == "wechat":
+            from . import moderation
+
+            callback_fields["callback"] = moderation.callback_with_openid(
+                inv.config, inv.session_payload(), ticket_request.profile, ticket_request.content_type,
+                callback_fields["callback"])
     return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                       inv.app.random_id(), callback_fields)
 

@@ -33,6 +33,18 @@ def callback_field(callback_url):
     return base64.b64encode(json.dumps(spec, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
 
+def with_body_fields(callback, fields):
+    """A `callback` field whose JSON callbackBody also carries `fields` (constant strings fixed at ticket time,
+    e.g. the sealed openid for content moderation); the policy pins the result, so the client cannot alter them."""
+    spec = json.loads(base64.b64decode(callback))
+    body = spec["callbackBody"].rstrip()
+    if not body.endswith("}"):
+        raise ValueError("the callback body is not a JSON object template")
+    extra = "".join(",%s:%s" % (json.dumps(name), json.dumps(value)) for name, value in fields.items())
+    spec["callbackBody"] = body[:-1] + extra + "}"
+    return base64.b64encode(json.dumps(spec, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
 def _b64(value, what):
     try:
         return base64.b64decode((value or "").strip(), validate=True)

@@ -143,11 +143,29 @@ def user_of(config, key):
     return parts[0] if len(parts) == 6 else None
 
 
-def checks(config, key, content_type):
-    """Whether an upload of this key and type is checked: MODERATION=wechat, a listed profile, image or audio."""
-    profile = profile_of(config, key)
-    return (profile is not None and config.moderates(profile)
+def checks_upload(config, profile_name, content_type):
+    """Whether an upload is checked: MODERATION=wechat, a listed profile, an image or audio type."""
+    return (profile_name is not None and config.moderates(profile_name)
             and contentsecurity.media_type(content_type) is not None)
+
+
+def checks(config, key, content_type):
+    """checks_upload for a stored object, its profile read from the server-chosen key."""
+    return checks_upload(config, profile_of(config, key), content_type)
+
+
+def callback_with_openid(config, session_payload, profile_name, content_type, callback):
+    """The ticket's `callback` field, carrying the uploader's sealed openid when the upload will be checked.
+    A session from before moderation was turned on has none: 401, sign in again."""
+    from . import callbacks, sessions
+    from .errors import AuthError
+
+    if not checks_upload(config, profile_name, content_type):
+        return callback
+    sealed = session_payload.get(sessions.SEALED_OPENID_CLAIM)
+    if not isinstance(sealed, str):
+        raise AuthError("this upload is checked by WeChat and needs a newer session; sign in again")
+    return callbacks.with_body_fields(callback, {SEALED_OPENID_FIELD: sealed})
 
 
 def media_url(config, credentials, key, now):
