@@ -4,6 +4,7 @@ The claims of docs/threat-model.md "Content moderation"."""
 
 import hashlib
 import json
+import re
 import time
 from urllib.parse import urlencode
 
@@ -237,6 +238,16 @@ def test_wechat_down_or_slow_never_fails_the_upload(stack):
             assert download(stack, session["token"], key)[0] == 200  # the owner keeps access while pending
     finally:
         stand_in(stack, "/__standin/media-check", {"mode": "ok"})
+
+
+def test_logs_carry_no_openid_token_or_push_secret(stack):
+    time.sleep(0.3)
+    logs = "".join(stack["output"])
+    events = [json.loads(line).get("event") for line in stack["output"] if line.startswith("{")]
+    assert {"moderation_started", "moderation_verdict", "moderation_push_repeated"} <= set(events)
+    assert "moderation_not_started" in events  # WeChat down, above: logged with the failing step
+    assert not re.search(r"o-[0-9a-f]{26}", logs)  # the stand-in's openids
+    assert PUSH_TOKEN not in logs and "access_token" not in logs and "st-" not in logs
 
 
 @pytest.fixture(scope="module")
