@@ -111,8 +111,9 @@ def media_type(content_type):
     return MEDIA_TYPES.get((content_type or "").split("/", 1)[0].strip().lower())
 
 
-def media_check_async(config, tokens, media_url, kind, openid, deadline, post=post_json):
+def media_check_async(config, tokens, media_url, kind, openid, deadline, post=None):
     """Starts a check; → WeChat's trace_id. One retry with a renewed token on 40001/42001."""
+    post = post or post_json
     payload = {"media_url": media_url, "media_type": kind, "version": 2,
                "scene": config.moderation_scene, "openid": openid}
     from urllib.parse import quote

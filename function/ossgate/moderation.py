@@ -189,9 +189,9 @@ def start_check(config, credentials, tokens, key, content_type, openid, now, log
     try:
         oss = oss or OssCalls(config, credentials)
         oss.set_tag(key, "pending")
+        step = "media_check_async"
         if openid is None:
             raise UpstreamError("upstream_error", "the upload carries no sealed openid")
-        step = "media_check_async"
         trace_id = contentsecurity.media_check_async(
             config, tokens, media_url(config, credentials, key, now), contentsecurity.media_type(content_type),
             openid, deadline)
