@@ -52,6 +52,13 @@ class Invocation:
     def user_id(self):
         return auth.authenticate(self.request, self.config, self.now.timestamp())
 
+    def moderation_credentials(self):
+        """With assume_role, tickets are signed with credentials narrowed to UPLOAD_PREFIX; moderation's own
+        calls (tags, its records, the quarantine, WeChat's hour-long link) use the function role's."""
+        if self.config.credentials_mode == "assume_role":
+            return credentials.runtime_credentials(self.context)
+        return self.credentials()
+
     def session_payload(self):
         return auth.session_payload(self.request, self.config, self.now.timestamp())
 
@@ -115,7 +122,7 @@ def moderate_upload(inv, result, callback_body):
     if moderation.checks(inv.config, key, content_type):
         openid = moderation.openid_from_callback(inv.config, key, callback_body)
         result["moderation"] = moderation.start_check(
-            inv.config, inv.credentials(), inv.app.wechat_tokens, key, content_type, openid, inv.now, inv.log)
+            inv.config, inv.moderation_credentials(), inv.app.wechat_tokens, key, content_type, openid, inv.now, inv.log)
     return result
 
 
@@ -128,7 +135,7 @@ def create_download(inv):
         from . import moderation
 
         with moderation.oss_errors_as_upstream():
-            moderation.refuse_removed(moderation.OssCalls(inv.config, inv.credentials()), key)
+            moderation.refuse_removed(moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
     return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
 
 
@@ -144,7 +151,7 @@ def wechat_push(inv):
         return 200, httpio.Text(pushes.echo(config, inv.request.query, now))
     event = pushes.read_event(config, inv.request.query, inv.request.body, now)
     with moderation.oss_errors_as_upstream():
-        moderation.apply_push(config, moderation.OssCalls(config, inv.credentials()), event, inv.log)
+        moderation.apply_push(config, moderation.OssCalls(config, inv.moderation_credentials()), event, inv.log)
     return 200, httpio.Text("success")
 
 
@@ -156,7 +163,7 @@ def moderation_status(inv):
     if inv.config.moderation != "wechat":
         raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
     with moderation.oss_errors_as_upstream():
-        state = moderation.state_of(moderation.OssCalls(inv.config, inv.credentials()), key)
+        state = moderation.state_of(moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
     return 200, {"key": key, "moderation": state}
 
 
