@@ -71,6 +71,8 @@ export interface Uploader {
   upload(params: UploadParams): Promise<UploadResult>
   /** A presigned GET for one of the caller's own keys */
   download(key: string, signal?: AbortSignalLike): Promise<{ url: string; expiresAt: string }>
+  /** MODERATION=wechat: WeChat's verdict on one of the caller's uploads (`data.moderation` was "pending") */
+  moderationStatus(key: string, signal?: AbortSignalLike): Promise<{ key: string; moderation: 'pending' | 'pass' | 'review' | 'risky' | 'unchecked' }>
   readonly adapter: Adapter
 }
 
