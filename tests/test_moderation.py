@@ -221,3 +221,16 @@ def test_state_of_unchecked_and_missing_objects():
         moderation.state_of(bucket, KEY + ".other")
     assert raised.value.status == 404
     moderation.refuse_removed(bucket, KEY)  # nothing removed: no error
+
+
+def test_multipart_complete_callbacks_carry_the_sealed_openid_for_moderated_profiles():
+    cfg = config()
+    user_id = sessions.user_id_for("wx1", "o-alice")
+    session = sessions.issue(cfg, "o-alice", 1_796_000_000)
+    payload = sessions.verify_payload(session["token"], cfg.session_secrets, "wx1", 1_796_000_000)
+    plain = callbacks.callback_field(cfg.callback_url)
+    key = "uploads/%s/default/2026/11/29/%s.mp3" % (user_id, "e" * 32)
+    sealed_field = moderation.callback_for_key(cfg, payload, key, plain)
+    assert moderation.SEALED_OPENID_FIELD in json.loads(base64.b64decode(sealed_field))["callbackBody"]
+    assert moderation.callback_for_key(cfg, payload, key.replace("/default/", "/docs/"), plain) == plain
+    assert moderation.callback_for_key(config(MODERATION="off"), payload, key, plain) == plain

@@ -154,6 +154,16 @@ def checks(config, key, content_type):
     return checks_upload(config, profile_of(config, key), content_type)
 
 
+def callback_for_key(config, session_payload, key, callback):
+    """For multipart complete: the `x-oss-callback` of an upload whose key is known but whose type need not be
+    (the verified callback reports the stored type and decides). Carries the sealed openid when the key's
+    profile is moderated; the complete's answer then relays `data.moderation` like a form upload's."""
+    profile = profile_of(config, key)
+    if profile is None or not config.moderates(profile):
+        return callback
+    return callback_with_openid(config, session_payload, profile, "image/*", callback)
+
+
 def callback_with_openid(config, session_payload, profile_name, content_type, callback):
     """The ticket's `callback` field, carrying the uploader's sealed openid when the upload will be checked.
     A session from before moderation was turned on has none: 401, sign in again."""
