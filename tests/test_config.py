@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -93,3 +94,27 @@ def test_callbacks_need_session_secrets_in_either_auth_mode(auth):
 def test_deeply_nested_profiles_are_a_config_error():
     with pytest.raises(ConfigError, match="UPLOAD_PROFILES"):
         config.from_environ(base_env(UPLOAD_PROFILES="[" * 100000))
+
+
+@pytest.mark.parametrize("spec, error", [
+    ({"disposition": "inline"}, "contentTypes"),                                            # any type: no
+    ({"contentTypes": ["image/*", "image/svg+xml"], "disposition": "inline"}, "image/svg+xml"),
+    ({"contentTypes": ["text/html"], "disposition": "inline"}, "text/html"),
+    ({"contentTypes": ["image/png"], "disposition": "download"}, "disposition"),
+])
+def test_inline_disposition_only_for_safe_types(spec, error):
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        config.from_environ(base_env(UPLOAD_PROFILES=json.dumps({"default": {}, "p": spec})))
+
+
+def test_profile_disposition_defaults_to_attachment():
+    cfg = config.from_environ(base_env(UPLOAD_PROFILES=json.dumps(
+        {"default": {}, "photos": {"contentTypes": ["image/*"], "disposition": "inline"}})))
+    assert cfg.profiles["default"].disposition == "attachment" and cfg.profiles["photos"].disposition == "inline"
+
+
+def test_seed_route_is_off_unless_on():
+    assert config.from_environ(base_env()).seed_route is False
+    assert config.from_environ(base_env(SEED_ROUTE="on")).seed_route is True
+    with pytest.raises(ConfigError, match="SEED_ROUTE"):
+        config.from_environ(base_env(SEED_ROUTE="yes"))

@@ -67,6 +67,8 @@ def create_upload(inv):
 
 
 def generate_signature(inv):
+    if not inv.config.seed_route:
+        raise RequestError("not_found", "GET /generate_signature is off (SEED_ROUTE=off); use POST /v1/uploads")
     user_id = inv.user_id()
     return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
 

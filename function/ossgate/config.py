@@ -5,7 +5,7 @@ This module and credentials.py are the only ones that read the environment; ever
 
 import re
 
-from . import jsontext
+from . import jsontext, mediatypes
 from .errors import ConfigError
 from .record import REQUIRED, Record
 
@@ -27,16 +27,21 @@ _ROLE_ARN_RE = re.compile(r"^acs:ram::\d+:role/[A-Za-z0-9._-]+$")
 
 
 class Profile(Record):
-    """An upload profile: the largest file, the allowed types (empty: any) and an optional ticket ttl."""
+    """An upload profile: the largest file, the allowed types (empty: any), an optional ticket ttl, and how
+    its objects are served (`attachment`, or `inline` for a profile of safe types only)."""
 
-    __slots__ = ("name", "max_size", "content_types", "ttl")
-    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None))
+    __slots__ = ("name", "max_size", "content_types", "ttl", "disposition")
+    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None),
+               ("disposition", "attachment"))
 
     @property
     def restricts_types(self):
         return bool(self.content_types)
 
     def allows_type(self, content_type):
+        """An active type (mediatypes.is_active) only when listed exactly: no wildcard, no any-type profile."""
+        if mediatypes.is_active(content_type):
+            return content_type in self.content_types
         if not self.content_types:
             return True
         major = content_type.split("/", 1)[0]
@@ -52,7 +57,7 @@ class Config(Record):
         ("cors_origins", ()), ("wechat_appid", None), ("wechat_secret", None),
         ("wechat_api_base", "https://api.weixin.qq.com"), ("session_secrets", ()), ("session_ttl", 7200),
         ("credentials_mode", "runtime"), ("sts_role_arn", None), ("sts_duration", 3600), ("callback_url", None),
-        ("callback_public_key", None), ("download_ttl", 300),
+        ("callback_public_key", None), ("download_ttl", 300), ("seed_route", False),
     )
     __slots__ = tuple(name for name, _ in _fields)
     _hidden = ("wechat_secret", "session_secrets", "callback_public_key")
@@ -125,7 +130,7 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
             raise ConfigError("%s: a profile name is 1-32 of a-z 0-9 _ -" % where)
         if not isinstance(spec, dict):
             raise ConfigError("%s must be an object" % where)
-        unknown = set(spec) - {"maxSize", "contentTypes", "ttl"}
+        unknown = set(spec) - {"maxSize", "contentTypes", "ttl", "disposition"}
         if unknown:
             raise ConfigError("%s has unknown settings: %s" % (where, ", ".join(sorted(unknown))))
         max_size = spec.get("maxSize", DEFAULT_MAX_SIZE)
@@ -137,10 +142,24 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
         ttl = spec.get("ttl")
         if ttl is not None and not _whole_number(ttl, 1, ticket_ttl_limit):
             raise ConfigError("%s.ttl must be a whole number of seconds from 1 to %d" % (where, ticket_ttl_limit))
-        profiles[name] = Profile(name, max_size, tuple(t.lower() for t in types), ttl)
+        types = tuple(t.lower() for t in types)
+        profiles[name] = Profile(name, max_size, types, ttl, _disposition(spec.get("disposition"), types, where))
     if "default" not in profiles:
         raise ConfigError('UPLOAD_PROFILES must define a "default" profile')
     return profiles
+
+
+def _disposition(value, types, where):
+    """`attachment` (the default) or `inline`, which needs listed types none of which is active."""
+    if value is None or value == "attachment":
+        return "attachment"
+    if value != "inline":
+        raise ConfigError('%s.disposition must be "attachment" or "inline"' % where)
+    active = [t for t in types if mediatypes.is_active(t)]
+    if not types or active:
+        raise ConfigError("%s.disposition inline needs contentTypes with no active type (HTML, XML, SVG, script)%s"
+                          % (where, ": " + ", ".join(active) if active else ""))
+    return "inline"
 
 
 def _session_secrets(env, why="AUTH_MODE=wechat"):
@@ -198,6 +217,7 @@ def from_environ(env):
         callback_url=_url(env, "CALLBACK_URL"),
         callback_public_key=_get(env, "OSS_CALLBACK_PUBLIC_KEY"),
         download_ttl=_int(env, "DOWNLOAD_TTL_SECONDS", 300, 1, 604800),
+        seed_route=_choice(env, "SEED_ROUTE", ("on", "off"), "off") == "on",
     )
     if auth_mode == "wechat":
         settings.update(
