@@ -97,8 +97,10 @@ def create_download(inv):
     from . import downloads
 
     user_id = inv.user_id()
-    key = downloads.owned_key(inv.request.json(), inv.config, user_id)
-    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
+    body = inv.request.json()
+    key = downloads.owned_key(body, inv.config, user_id)
+    content_disposition = downloads.disposition(body, inv.config, user_id, key)
+    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now, content_disposition)
 
 
 ROUTES = {
