@@ -185,7 +185,7 @@ def test_content_disposition_known_answers(filename, expected):
 
 # --- fields a ticket holder may add: checked by the local OSS's own policy checker ---------------------------
 
-from local import oss as local_oss  # noqa: E402
+from local.oss import postobject as local_oss  # noqa: E402
 
 
 def form_of(ticket, **extra):
