@@ -116,7 +116,9 @@ def test_a_download_link_is_a_signed_attachment(stack):
     query = dict(parse_qsl(urlsplit(link["url"]).query))
     assert query["response-content-disposition"] == \
         "attachment; filename=\"holiday.png\"; filename*=UTF-8''holiday.png"
-    assert http("GET", link["url"])[::2] == (200, PNG)
+    status, headers, data = http("GET", link["url"])
+    assert (status, data) == (200, PNG)
+    assert headers["Content-Disposition"] == "attachment; filename=\"holiday.png\"; filename*=UTF-8''holiday.png"
     # the override is part of the signature: a holder of the link cannot turn it into inline
     query["response-content-disposition"] = "inline"
     tampered = link["url"].split("?")[0] + "?" + urlencode(query)
@@ -179,3 +181,47 @@ def test_a_callback_an_attacker_attaches_is_refused(seed_stack):
     body, content_type = encode_form(fields, PNG)
     status, _, answer = http("POST", seed["host"], body, {"Content-Type": content_type})
     assert (status, oss_error_code(answer)) == (203, "CallbackFailed")  # the function answered 403
+
+
+def test_the_stored_object_is_an_attachment_even_without_our_link(stack):
+    """A link made some other way (a CDN, a public bucket by mistake) still serves the pinned disposition."""
+    ticket, status, _ = upload(stack, PNG, contentType="image/png")
+    assert status == 200
+    stored = Store(stack["data"], stack["bucket"]).head(ticket["key"])
+    name = ticket["key"].rsplit("/", 1)[1]
+    assert stored["headers"]["Content-Disposition"] == 'attachment; filename="%s"; filename*=UTF-8\'\'%s' % (name, name)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("x-oss-object-acl", "public-read"), ("x-oss-object-acl", "public-read-write"),
+    ("x-oss-storage-class", "Archive"), ("x-oss-storage-class", "ColdArchive"),
+    ("Content-Disposition", "inline"), ("Content-Type", "text/html"), ("x-oss-forbid-overwrite", "false"),
+])
+def test_a_ticket_holder_cannot_change_what_is_held(stack, name, value):
+    status, ticket = post_json(stack["fc"] + "/v1/uploads", {"size": len(PNG), "contentType": "image/png"})
+    fields = [(n, value if n == name else v) for n, v in ticket["fields"].items()]
+    if name not in ticket["fields"]:
+        fields.insert(1, (name, value))
+    body, content_type = encode_form(fields, PNG)
+    status, _, answer = http("POST", ticket["url"], body, {"Content-Type": content_type})
+    assert (status, oss_error_code(answer)) == (403, "AccessDenied")
+    assert not Store(stack["data"], stack["bucket"]).exists(ticket["key"])
+
+
+def test_an_uploaded_object_is_never_public(stack):
+    ticket, status, _ = upload(stack, PNG, contentType="image/png")
+    assert status == 200
+    status, _, answer = http("GET", ticket["url"] + "/" + ticket["key"])  # no signature: anyone on the internet
+    assert (status, oss_error_code(answer)) == (403, "AccessDenied")
+
+
+def test_what_a_ticket_holder_may_still_set_is_their_own_objects_metadata(stack):
+    """Documented in docs/threat-model.md: Cache-Control, Expires, Content-Encoding and x-oss-meta-* are left to
+    the uploader; they change only how their own object is described, never its type, name, ACL or place."""
+    status, ticket = post_json(stack["fc"] + "/v1/uploads", {"size": len(PNG), "contentType": "image/png"})
+    extra = [("Cache-Control", "max-age=60"), ("x-oss-meta-note", "mine")]
+    body, content_type = encode_form(list(ticket["fields"].items()) + extra, PNG)
+    assert http("POST", ticket["url"], body, {"Content-Type": content_type})[0] == 200
+    stored = Store(stack["data"], stack["bucket"]).head(ticket["key"])
+    assert stored["headers"]["Cache-Control"] == "max-age=60" and stored["userMeta"] == {"x-oss-meta-note": "mine"}
+    assert stored["acl"] == "default" and stored["contentType"] == "image/png"
