@@ -114,10 +114,18 @@ def test_unexpected_exception_is_500_with_request_id_and_traceback_logged():
 
 
 def test_seed_route():
-    response = make_app().handle(http_event(method="GET", path="/generate_signature", body=None))
+    response = make_app(SEED_ROUTE="on").handle(http_event(method="GET", path="/generate_signature", body=None))
     answer = response_json(response)
     assert response["statusCode"] == 200
-    assert answer["dir"] == "uploads/anonymous/" and answer["security_token"] == SECURITY_TOKEN
+    assert answer["dir"] == "uploads/anonymous/_seed/" and answer["security_token"] == SECURITY_TOKEN
+
+
+@pytest.mark.parametrize("setting", [None, "off"])
+def test_seed_route_is_not_found_unless_enabled(setting):
+    for auth in ({}, {"AUTH_MODE": "wechat", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "SESSION_SECRETS": "s" * 32}):
+        response = make_app(SEED_ROUTE=setting, **auth).handle(
+            http_event(method="GET", path="/generate_signature", body=None))
+        assert (response["statusCode"], response_json(response)["error"]["code"]) == (404, "not_found")
 
 
 def test_cors_preflight_and_headers():

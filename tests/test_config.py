@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -77,6 +78,46 @@ def test_secrets_are_not_in_repr():
                                        SESSION_SECRETS="s" * 40))
     assert "the-app-secret" not in repr(cfg) and "s" * 40 not in repr(cfg)
     assert "the-app-secret" in cfg.secrets()
+
+
+@pytest.mark.parametrize("auth", [{"AUTH_MODE": "anonymous"}, {"AUTH_MODE": "wechat", "WECHAT_APPID": "wx1",
+                                                               "WECHAT_SECRET": "s"}])
+def test_callbacks_need_session_secrets_in_either_auth_mode(auth):
+    """They key the MAC each ticket's callback body carries (docs/threat-model.md)."""
+    with pytest.raises(ConfigError, match="SESSION_SECRETS"):
+        config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback", **auth))
+    cfg = config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback",
+                                       SESSION_SECRETS="a" * 32 + "," + "b" * 32, **auth))
+    assert cfg.session_secrets == (b"a" * 32, b"b" * 32)
+
+
+def test_deeply_nested_profiles_are_a_config_error():
+    with pytest.raises(ConfigError, match="UPLOAD_PROFILES"):
+        config.from_environ(base_env(UPLOAD_PROFILES="[" * 100000))
+
+
+@pytest.mark.parametrize("spec, error", [
+    ({"disposition": "inline"}, "contentTypes"),                                            # any type: no
+    ({"contentTypes": ["image/*", "image/svg+xml"], "disposition": "inline"}, "image/svg+xml"),
+    ({"contentTypes": ["text/html"], "disposition": "inline"}, "text/html"),
+    ({"contentTypes": ["image/png"], "disposition": "download"}, "disposition"),
+])
+def test_inline_disposition_only_for_safe_types(spec, error):
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        config.from_environ(base_env(UPLOAD_PROFILES=json.dumps({"default": {}, "p": spec})))
+
+
+def test_profile_disposition_defaults_to_attachment():
+    cfg = config.from_environ(base_env(UPLOAD_PROFILES=json.dumps(
+        {"default": {}, "photos": {"contentTypes": ["image/*"], "disposition": "inline"}})))
+    assert cfg.profiles["default"].disposition == "attachment" and cfg.profiles["photos"].disposition == "inline"
+
+
+def test_seed_route_is_off_unless_on():
+    assert config.from_environ(base_env()).seed_route is False
+    assert config.from_environ(base_env(SEED_ROUTE="on")).seed_route is True
+    with pytest.raises(ConfigError, match="SEED_ROUTE"):
+        config.from_environ(base_env(SEED_ROUTE="yes"))
 
 
 MODERATED = dict(AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret", SESSION_SECRETS="s" * 32,

@@ -82,19 +82,20 @@ def test_the_ticket_pins_the_sealed_openid_only_for_checked_uploads():
     cfg = config()
     session = sessions.issue(cfg, "o-alice", 1_796_000_000)
     payload = sessions.verify_payload(session["token"], cfg.session_secrets, "wx1", 1_796_000_000)
-    plain = callbacks.callback_field(cfg.callback_url)
-    assert moderation.callback_with_openid(cfg, payload, "docs", "image/png", plain) == plain
-    assert moderation.callback_with_openid(cfg, payload, "default", "text/plain", plain) == plain
-    sealed_field = moderation.callback_with_openid(cfg, payload, "default", "image/png", plain)
-    spec = json.loads(base64.b64decode(sealed_field))
-    assert "o-alice" not in sealed_field and moderation.SEALED_OPENID_FIELD in spec["callbackBody"]
+    assert moderation.callback_constants(cfg, payload, "docs", "image/png") is None
+    assert moderation.callback_constants(cfg, payload, "default", "text/plain") is None
+    constants = moderation.callback_constants(cfg, payload, "default", "image/png")
+    assert constants == {moderation.SEALED_OPENID_FIELD: payload[sessions.SEALED_OPENID_CLAIM]}
+    field = callbacks.ticket_callback_field(cfg, KEY, constants)
+    spec = json.loads(base64.b64decode(field))
+    assert "o-alice" not in field and moderation.SEALED_OPENID_FIELD in spec["callbackBody"]
     sample = spec["callbackBody"].replace("${bucket}", '"b"').replace("${object}", json.dumps(KEY))
     for name in ("etag", "size", "mimeType", "imageInfo.height", "imageInfo.width"):
         sample = sample.replace("${%s}" % name, '""')
-    stored = json.loads(sample)
+    stored = json.loads(sample)  # the body OSS will send is JSON carrying the sealed value as is
     assert stored[moderation.SEALED_OPENID_FIELD] == payload[sessions.SEALED_OPENID_CLAIM]
     with pytest.raises(AuthError):  # a session from before moderation was on
-        moderation.callback_with_openid(cfg, {"sub": "u1"}, "default", "image/png", plain)
+        moderation.callback_constants(cfg, {"sub": "u1"}, "default", "image/png")
 
 
 def test_the_openid_comes_back_only_for_the_keys_owner():
@@ -228,9 +229,8 @@ def test_multipart_complete_callbacks_carry_the_sealed_openid_for_moderated_prof
     user_id = sessions.user_id_for("wx1", "o-alice")
     session = sessions.issue(cfg, "o-alice", 1_796_000_000)
     payload = sessions.verify_payload(session["token"], cfg.session_secrets, "wx1", 1_796_000_000)
-    plain = callbacks.callback_field(cfg.callback_url)
     key = "uploads/%s/default/2026/11/29/%s.mp3" % (user_id, "e" * 32)
-    sealed_field = moderation.callback_for_key(cfg, payload, key, plain)
-    assert moderation.SEALED_OPENID_FIELD in json.loads(base64.b64decode(sealed_field))["callbackBody"]
-    assert moderation.callback_for_key(cfg, payload, key.replace("/default/", "/docs/"), plain) == plain
-    assert moderation.callback_for_key(config(MODERATION="off"), payload, key, plain) == plain
+    assert moderation.callback_constants_for_key(cfg, payload, key) == {
+        moderation.SEALED_OPENID_FIELD: payload[sessions.SEALED_OPENID_CLAIM]}
+    assert moderation.callback_constants_for_key(cfg, payload, key.replace("/default/", "/docs/")) is None
+    assert moderation.callback_constants_for_key(config(MODERATION="off"), payload, key) is None

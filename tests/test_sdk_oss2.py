@@ -87,6 +87,40 @@ def test_put_get_head_delete(server, tmp_path):
     assert_refused(caught, oss2.exceptions.NoSuchKey, "NoSuchKey", 404)
 
 
+def test_static_v4_auth_classes(server):
+    if server.security_token:
+        auth = oss2.StsAuth(server.access_key_id, server.access_key_secret, server.security_token,
+                            auth_version=oss2.AUTH_VERSION_4)
+    else:
+        auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    bucket = oss2.Bucket(auth, server.endpoint, BUCKET, region=REGION, enable_crc=True)
+    assert bucket.put_object("sdk/oss2/static.txt", b"static credentials").status == 200
+    assert bucket.get_object("sdk/oss2/static.txt").read() == b"static credentials"
+
+
+def test_keys_with_characters_that_need_encoding(server):
+    bucket = make_bucket(server)
+    key = "sdk/oss2/dir name/ä+b%20c~d=e&f;g.txt"
+    assert bucket.put_object(key, b"odd key").status == 200
+    assert bucket.get_object(key).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60)).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60, slash_safe=True)).read() == b"odd key"
+    assert bucket.delete_object(key).status == 204
+    assert_absent(bucket, key)
+
+
+def test_conditional_get_and_response_headers(server):
+    bucket = make_bucket(server)
+    etag = bucket.put_object("sdk/oss2/cond.txt", b"conditional", headers={"Content-Type": "text/plain"}).etag
+    with pytest.raises(oss2.exceptions.NotModified):
+        bucket.get_object("sdk/oss2/cond.txt", headers={"If-None-Match": '"%s"' % etag})
+    url = bucket.sign_url("GET", "sdk/oss2/cond.txt", 60, params={"response-content-type": "image/png",
+                                                                  "response-content-disposition": "attachment"})
+    got = bucket.get_object_with_url(url)
+    assert got.read() == b"conditional"
+    assert (got.headers["Content-Type"], got.headers["Content-Disposition"]) == ("image/png", "attachment")
+
+
 def test_copy_and_tagging(server):
     bucket = make_bucket(server)
     data = b"copy me, tag me"
@@ -95,7 +129,10 @@ def test_copy_and_tagging(server):
     assert copied.status == 200 and copied.etag == bucket.head_object("sdk/oss2/src.txt").etag
     assert bucket.get_object("sdk/oss2/dst.txt").read() == data
 
-    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(TaggingRule({"state": "pending", "k": "v"}))).status == 200
+    rule = TaggingRule()
+    rule.add("state", "pending")
+    rule.add("k", "v")
+    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(rule)).status == 200
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {"state": "pending", "k": "v"}
     assert bucket.delete_object_tagging("sdk/oss2/dst.txt").status == 204
     assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {}

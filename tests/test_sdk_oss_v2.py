@@ -4,6 +4,7 @@ exactly the bytes sent; every tampered, expired, wrongly scoped or wrongly typed
 own error code, raised by the SDK as a ServiceError carrying the status, the code and the request id."""
 
 import datetime
+import os
 import types
 import xml.etree.ElementTree as ElementTree
 
@@ -43,7 +44,8 @@ CLOCK_TWENTY_MINUTES_AGO = types.SimpleNamespace(datetime=_TwentyMinutesAgo, tim
                                                  timedelta=datetime.timedelta)
 
 
-def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=None, http_client=None):
+def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=None, http_client=None,
+                retry_max_attempts=1):
     cfg = oss.config.load_default()
     cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(
         access_key_id or server.access_key_id, server.access_key_secret,
@@ -51,7 +53,7 @@ def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=
     cfg.region = region
     cfg.endpoint = endpoint or server.endpoint
     cfg.use_path_style = True
-    cfg.retry_max_attempts = 1  # a refusal is answered once, not retried into a timeout
+    cfg.retry_max_attempts = retry_max_attempts  # 1: a refusal is answered once, not retried (nor clock-corrected)
     if http_client is not None:
         cfg.http_client = http_client
     return oss.Client(cfg)
@@ -105,6 +107,11 @@ def test_put_get_head_delete(server, tmp_path):
     got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/a.txt"))
     assert got.body.read() == data and got.content_type == "text/plain" and got.hash_crc64 == crc64(data)
 
+    # get_object_to_file checks the CRC-64 as it writes; it loops `range(1, retry attempts)`, so it needs 2 or more.
+    downloaded = make_client(server, retry_max_attempts=3).get_object_to_file(
+        oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/a.txt"), str(tmp_path / "down.bin"))
+    assert downloaded.hash_crc64 == crc64(data) and (tmp_path / "down.bin").read_bytes() == data
+
     ranged = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/a.txt", range_header="bytes=100-199"))
     assert ranged.status_code == 206 and ranged.body.read() == data[100:200]
 
@@ -129,6 +136,20 @@ def test_uploader_multipart(server, tmp_path):
     assert result.hash_crc64 == crc64(data)
     got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/big.bin"))
     assert got.body.read() == data and got.hash_crc64 == crc64(data)
+
+
+def test_uploader_with_a_key_that_needs_encoding(server, tmp_path):
+    # the SDK sends encoding-type=url on Initiate, ListParts and Complete and decodes the keys it gets back
+    client = make_client(server)
+    source = tmp_path / "odd.bin"
+    data = random_file(source, 2 * PART + 1)
+    key = "sdk/v2/dir name/ä+b%20c~d=e&f;g.bin"
+    result = client.uploader(part_size=PART, parallel_num=1).upload_file(
+        oss.PutObjectRequest(bucket=BUCKET, key=key), str(source))
+    assert result.status_code == 200 and result.hash_crc64 == crc64(data)
+    assert client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key)).body.read() == data
+    signed = client.presign(oss.GetObjectRequest(bucket=BUCKET, key=key))
+    assert requests.get(signed.url, timeout=10).content == data
 
 
 def test_query_signed_operations(server):
@@ -161,8 +182,9 @@ def test_interrupted_uploader_resumes_from_its_checkpoint(server, tmp_path):
     checkpoints.mkdir()
     proxy = CuttingProxy(("127.0.0.1", int(server.endpoint.rsplit(":", 1)[1])), budget=len(data) // 2)
     try:
+        # The SDK keeps its checkpoint in os.path.dirname(checkpoint_dir): the folder is given with a trailing "/".
         uploader = make_client(server, endpoint=proxy.endpoint).uploader(
-            part_size=PART, parallel_num=1, enable_checkpoint=True, checkpoint_dir=str(checkpoints))
+            part_size=PART, parallel_num=1, enable_checkpoint=True, checkpoint_dir=str(checkpoints) + os.sep)
         request = oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/cut.bin")
         with pytest.raises(oss.exceptions.BaseError):
             uploader.upload_file(request, str(source))

@@ -74,18 +74,22 @@ def create_upload(inv):
     if inv.config.callback_url:
         from . import callbacks
 
-        callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
+        extra_constants = None
         if inv.config.moderation == "wechat":
             from . import moderation
 
-            callback_fields["callback"] = moderation.callback_with_openid(
-                inv.config, inv.session_payload(), ticket_request.profile, ticket_request.content_type,
-                callback_fields["callback"])
+            extra_constants = moderation.callback_constants(
+                inv.config, inv.session_payload(), ticket_request.profile, ticket_request.content_type)
+
+        def callback_fields(key):
+            return {"callback": callbacks.ticket_callback_field(inv.config, key, extra_constants)}
     return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                       inv.app.random_id(), callback_fields)
 
 
 def generate_signature(inv):
+    if not inv.config.seed_route:
+        raise RequestError("not_found", "GET /generate_signature is off (SEED_ROUTE=off); use POST /v1/uploads")
     user_id = inv.user_id()
     return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
 
@@ -130,13 +134,15 @@ def create_download(inv):
     from . import downloads
 
     user_id = inv.user_id()
-    key = downloads.owned_key(inv.request.json(), inv.config, user_id)
+    body = inv.request.json()
+    key = downloads.owned_key(body, inv.config, user_id)
     if inv.config.moderation == "wechat":
         from . import moderation
 
         with moderation.oss_errors_as_upstream():
             moderation.refuse_removed(moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
-    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
+    content_disposition = downloads.disposition(body, inv.config, user_id, key)
+    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now, content_disposition)
 
 
 def wechat_push(inv):

@@ -5,8 +5,9 @@ This module and credentials.py are the only ones that read the environment; ever
 
 import base64
 import binascii
-import json
 import re
+
+from . import jsontext, mediatypes
 from .errors import ConfigError
 from .record import REQUIRED, Record
 
@@ -28,16 +29,21 @@ _ROLE_ARN_RE = re.compile(r"^acs:ram::\d+:role/[A-Za-z0-9._-]+$")
 
 
 class Profile(Record):
-    """An upload profile: the largest file, the allowed types (empty: any) and an optional ticket ttl."""
+    """An upload profile: the largest file, the allowed types (empty: any), an optional ticket ttl, and how
+    its objects are served (`attachment`, or `inline` for a profile of safe types only)."""
 
-    __slots__ = ("name", "max_size", "content_types", "ttl")
-    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None))
+    __slots__ = ("name", "max_size", "content_types", "ttl", "disposition")
+    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None),
+               ("disposition", "attachment"))
 
     @property
     def restricts_types(self):
         return bool(self.content_types)
 
     def allows_type(self, content_type):
+        """An active type (mediatypes.is_active) only when listed exactly: no wildcard, no any-type profile."""
+        if mediatypes.is_active(content_type):
+            return content_type in self.content_types
         if not self.content_types:
             return True
         major = content_type.split("/", 1)[0]
@@ -53,7 +59,7 @@ class Config(Record):
         ("cors_origins", ()), ("wechat_appid", None), ("wechat_secret", None),
         ("wechat_api_base", "https://api.weixin.qq.com"), ("session_secrets", ()), ("session_ttl", 7200),
         ("credentials_mode", "runtime"), ("sts_role_arn", None), ("sts_duration", 3600), ("callback_url", None),
-        ("callback_public_key", None), ("download_ttl", 300),
+        ("callback_public_key", None), ("download_ttl", 300), ("seed_route", False),
         ("moderation", "off"), ("moderation_profiles", ()), ("moderation_scene", 1),
         ("moderation_action", "quarantine"), ("quarantine_prefix", "quarantine/"), ("wechat_push_token", None),
         ("wechat_push_aes_key", None),
@@ -122,9 +128,9 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
     if raw is None:
         return {"default": Profile("default", DEFAULT_MAX_SIZE)}
     try:
-        data = json.loads(raw)
+        data = jsontext.loads(raw)
     except ValueError as exc:
-        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % exc.msg)
+        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % getattr(exc, "msg", exc))
     if not isinstance(data, dict) or not data:
         raise ConfigError("UPLOAD_PROFILES must be a non-empty JSON object of profiles")
     profiles = {}
@@ -134,7 +140,7 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
             raise ConfigError("%s: a profile name is 1-32 of a-z 0-9 _ -" % where)
         if not isinstance(spec, dict):
             raise ConfigError("%s must be an object" % where)
-        unknown = set(spec) - {"maxSize", "contentTypes", "ttl"}
+        unknown = set(spec) - {"maxSize", "contentTypes", "ttl", "disposition"}
         if unknown:
             raise ConfigError("%s has unknown settings: %s" % (where, ", ".join(sorted(unknown))))
         max_size = spec.get("maxSize", DEFAULT_MAX_SIZE)
@@ -146,17 +152,31 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
         ttl = spec.get("ttl")
         if ttl is not None and not _whole_number(ttl, 1, ticket_ttl_limit):
             raise ConfigError("%s.ttl must be a whole number of seconds from 1 to %d" % (where, ticket_ttl_limit))
-        profiles[name] = Profile(name, max_size, tuple(t.lower() for t in types), ttl)
+        types = tuple(t.lower() for t in types)
+        profiles[name] = Profile(name, max_size, types, ttl, _disposition(spec.get("disposition"), types, where))
     if "default" not in profiles:
         raise ConfigError('UPLOAD_PROFILES must define a "default" profile')
     return profiles
 
 
-def _session_secrets(env):
+def _disposition(value, types, where):
+    """`attachment` (the default) or `inline`, which needs listed types none of which is active."""
+    if value is None or value == "attachment":
+        return "attachment"
+    if value != "inline":
+        raise ConfigError('%s.disposition must be "attachment" or "inline"' % where)
+    active = [t for t in types if mediatypes.is_active(t)]
+    if not types or active:
+        raise ConfigError("%s.disposition inline needs contentTypes with no active type (HTML, XML, SVG, script)%s"
+                          % (where, ": " + ", ".join(active) if active else ""))
+    return "inline"
+
+
+def _session_secrets(env, why="AUTH_MODE=wechat"):
     raw = _get(env, "SESSION_SECRETS")
     secrets = tuple(s.strip().encode("utf-8") for s in (raw or "").split(",") if s.strip())
     if not secrets:
-        raise ConfigError("SESSION_SECRETS is required when AUTH_MODE=wechat")
+        raise ConfigError("SESSION_SECRETS is required when %s" % why)
     if any(len(s) < MIN_SESSION_SECRET_BYTES for s in secrets):
         raise ConfigError("every SESSION_SECRETS entry must be at least %d bytes" % MIN_SESSION_SECRET_BYTES)
     return secrets
@@ -271,6 +291,7 @@ def from_environ(env):
         callback_url=_url(env, "CALLBACK_URL"),
         callback_public_key=_get(env, "OSS_CALLBACK_PUBLIC_KEY"),
         download_ttl=_int(env, "DOWNLOAD_TTL_SECONDS", 300, 1, 604800),
+        seed_route=_choice(env, "SEED_ROUTE", ("on", "off"), "off") == "on",
     )
     if auth_mode == "wechat":
         settings.update(
@@ -278,6 +299,9 @@ def from_environ(env):
             wechat_secret=_required(env, "WECHAT_SECRET"),
             session_secrets=_session_secrets(env),
         )
+    if settings["callback_url"] and not settings.get("session_secrets"):
+        # they key the MAC each ticket's callback body carries (callbacks.object_mac), in either auth mode
+        settings["session_secrets"] = _session_secrets(env, "CALLBACK_URL is set (they key the callback MAC)")
     if settings["credentials_mode"] == "assume_role":
         arn = _required(env, "OSS_STS_ROLE_ARN")
         if not _ROLE_ARN_RE.fullmatch(arn):

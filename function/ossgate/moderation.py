@@ -154,28 +154,29 @@ def checks(config, key, content_type):
     return checks_upload(config, profile_of(config, key), content_type)
 
 
-def callback_for_key(config, session_payload, key, callback):
-    """For multipart complete: the `x-oss-callback` of an upload whose key is known but whose type need not be
-    (the verified callback reports the stored type and decides). Carries the sealed openid when the key's
-    profile is moderated; the complete's answer then relays `data.moderation` like a form upload's."""
+def callback_constants_for_key(config, session_payload, key):
+    """For multipart complete's `x-oss-callback`: the key is known, its type need not be (the verified callback
+    reports the stored type and decides). The sealed openid when the key's profile is moderated, else None; the
+    complete's answer then relays `data.moderation` as a form upload's does."""
     profile = profile_of(config, key)
     if profile is None or not config.moderates(profile):
-        return callback
-    return callback_with_openid(config, session_payload, profile, "image/*", callback)
+        return None
+    return callback_constants(config, session_payload, profile, "image/*")
 
 
-def callback_with_openid(config, session_payload, profile_name, content_type, callback):
-    """The ticket's `callback` field, carrying the uploader's sealed openid when the upload will be checked.
-    A session from before moderation was turned on has none: 401, sign in again."""
-    from . import callbacks, sessions
+def callback_constants(config, session_payload, profile_name, content_type):
+    """What the ticket's callback body adds for moderation (callbacks.ticket_callback_field's extra constants):
+    the uploader's sealed openid when the upload will be checked, else None. The policy pins the body, so the
+    client can neither drop nor swap it. A session from before moderation was turned on has none: 401."""
+    from . import sessions
     from .errors import AuthError
 
     if not checks_upload(config, profile_name, content_type):
-        return callback
+        return None
     sealed = session_payload.get(sessions.SEALED_OPENID_CLAIM)
     if not isinstance(sealed, str):
         raise AuthError("this upload is checked by WeChat and needs a newer session; sign in again")
-    return callbacks.with_body_fields(callback, {SEALED_OPENID_FIELD: sealed})
+    return {SEALED_OPENID_FIELD: sealed}
 
 
 def media_url(config, credentials, key, now):

@@ -200,7 +200,12 @@ class Handler(StandInHandler):
             raise OssError("NoSuchBucket", "The specified bucket does not exist.", BucketName=bucket)
         authenticated = authenticate(self.command, bucket, key, pairs, self.headers, oss.identity, oss.region,
                                      oss.clock())
-        route = operation(self.command, key, dict(pairs), self.headers)
+        try:
+            route = operation(self.command, key, dict(pairs), self.headers)
+        except OssError as error:
+            if error.code == "NotImplemented" and not authenticated and oss.settings.acl == "private":
+                raise OssError("AccessDenied", "You have no right to access this object because of bucket acl.")
+            raise
         return route(Call(oss, self.command, bucket, key, pairs, self.headers, body, authenticated, host,
                           self.request_id))
 

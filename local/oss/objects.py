@@ -294,7 +294,7 @@ def copy_object(call):
         raise
     return xml_answer("CopyObjectResult", [("ETag", '"%s"' % stored["etag"]),
                                            ("LastModified", iso_time(stored["lastModified"]))],
-                      headers=[("x-oss-hash-crc64ecma", stored["crc64"])])
+                      headers=[("ETag", '"%s"' % stored["etag"]), ("x-oss-hash-crc64ecma", stored["crc64"])])
 
 
 def _copy_conditions(call, meta):

@@ -164,8 +164,6 @@ def success_answer(fields, bucket, key, meta, host, headers):
     redirect = fields.get("success_action_redirect")
     if redirect:
         url = urlsplit(redirect)
-        if url.scheme not in ("http", "https"):
-            raise OssError("InvalidArgument", "success_action_redirect must be an http or https URL.")
         query = urlencode({"bucket": bucket, "key": key, "etag": '"%s"' % meta["etag"]})
         location = redirect + ("&" if url.query else "?") + query
         return Answer(303, headers=headers + [("Location", location)])
