@@ -10,8 +10,9 @@ State lives in the bucket, so every function instance sees the same:
 Neither prefix is under UPLOAD_PREFIX (config.py checks it), so no user can download or overwrite them.
 
 Timing: the upload callback must be answered within OSS's 5 s, and an FC instance may be frozen as soon as
-the answer is sent, so nothing runs after it: the check starts inline, with every call bounded by one
-CALLBACK_BUDGET_SECONDS deadline. A failure leaves the object `pending`, is logged, and never fails the upload.
+the answer is sent, so nothing runs after it: the check starts inline, its WeChat calls bounded by one
+CALLBACK_BUDGET_SECONDS deadline and each OSS call by OSS_TIMEOUT_SECONDS. A failure leaves the object `pending`,
+is logged, and never fails the upload.
 """
 
 import contextlib
@@ -32,8 +33,8 @@ REMOVED_PREFIX = MODERATION_STATE_PREFIX + "moderation/removed/"
 # WeChat answers within 30 minutes, and fetches the file itself: the link it gets outlives that.
 MEDIA_URL_SECONDS = 3600
 MIN_MEDIA_URL_SECONDS = 1800
-CALLBACK_BUDGET_SECONDS = 3.5
-OSS_TIMEOUT_SECONDS = 2
+CALLBACK_BUDGET_SECONDS = 3.0
+OSS_TIMEOUT_SECONDS = 1.0
 _TRACE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
