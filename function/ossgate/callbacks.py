@@ -6,7 +6,7 @@ PKCS#1 v1.5): the public key is the pinned OSS_CALLBACK_PUBLIC_KEY, or the one a
 `x-oss-pub-key-url` is refused before any network I/O. But OSS signs every callback of every bucket with that
 one key, so the signature only says "from OSS". The body each ticket pins therefore carries a MAC of bucket +
 key (HMAC-SHA256 keyed by SESSION_SECRETS): a callback is answered only for the very object a ticket of ours
-named (https://help.aliyun.com/zh/oss/user-guide/upload-callbacks).
+named (https://help.aliyun.com/document_detail/31853.html).
 """
 
 import base64

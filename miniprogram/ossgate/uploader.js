@@ -62,8 +62,10 @@ function createUploader (options) {
   }
 
   // An authenticated call to the signer; `answered(body)` says whether a 200 body is the expected one.
-  function callSigner (path, payload, signal, answered) {
+  // `used.authorization` records the header sent, so a 401 invalidates that token and no newer one.
+  function callSigner (path, payload, signal, answered, used) {
     return auth.header().then(function (authorization) {
+      if (used) used.authorization = authorization
       return postJson(baseUrl + path, payload, authorization, signal)
     }).then(function (res) {
       if (res.status === 200 && res.body && answered(res.body)) return res.body
@@ -74,8 +76,8 @@ function createUploader (options) {
     })
   }
 
-  function requestTicket (job, signal) {
-    return callSigner('/v1/uploads', job.ticketRequest, signal, function (body) { return body.fields })
+  function requestTicket (job, signal, used) {
+    return callSigner('/v1/uploads', job.ticketRequest, signal, function (body) { return body.fields }, used)
   }
 
   function sendFile (job, ticket, signal) {
@@ -109,15 +111,16 @@ function createUploader (options) {
     var ticket = null
     var relogged = false
     var tries = 0
+    var used = {}
     function step () {
       if (job.signal && job.signal.aborted) return Promise.reject(abortError())
-      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal)
+      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal, used)
       return got.then(function (t) {
         ticket = t
         return sendFile(job, t, job.signal)
       }).catch(function (error) {
         var action = retry.decide(error, rules)
-        if (action === 'relogin' && !relogged && auth.invalidate()) {
+        if (action === 'relogin' && !relogged && auth.invalidate(used.authorization)) {
           relogged = true
           ticket = null
           return step()

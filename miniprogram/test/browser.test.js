@@ -48,3 +48,36 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
   fs.mkdirSync(OUTPUT, { recursive: true })
   await page.screenshot({ path: path.join(OUTPUT, 'browser-demo.png'), fullPage: true })
 })
+
+test('two files picked at once: one login, both land, both download links work', async (t) => {
+  const { chromium } = require('playwright-core')
+  const stack = await startStack()
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.after(async () => { await browser.close(); await stack.stop() })
+  const page = await browser.newPage()
+  const pageErrors = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  const logins = []
+  page.on('request', (r) => { if (r.url().endsWith('/v1/session')) logins.push(r.url()) })
+  await page.goto(stack.fc + '/demo/')
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+
+  const files = ['first.txt', 'second.txt'].map((name) => ({ name, mimeType: 'text/plain', buffer: crypto.randomBytes(2048) }))
+  await page.setInputFiles('#files', files)
+  await page.waitForFunction(() => document.querySelectorAll('li a.download').length === 2 ||
+    document.querySelectorAll('li.failed').length > 0, null, { timeout: 20000 })
+  assert.equal(await page.locator('li.failed').count(), 0, await page.locator('li.failed').allTextContents().then(String))
+  assert.equal(logins.length, 1, 'files picked together share one login')
+  for (const file of files) {
+    const item = page.locator('li', { hasText: file.name })
+    const href = await item.locator('a.download').getAttribute('href')
+    const fetched = await get(href)
+    assert.equal(fetched.status, 200, file.name + ' downloads')
+    assert.ok(fetched.body.equals(file.buffer), file.name + ' is byte-identical')
+  }
+  assert.deepEqual(pageErrors, [])
+})
