@@ -138,7 +138,7 @@ def test_start_tags_pending_checks_and_records_the_trace(monkeypatch):
                         lambda url, payload, timeout: sent.append(payload) or {"errcode": 0, "trace_id": "tr-1"})
     bucket = MemoryBucket()
     state, log = start(bucket, sent)
-    assert state == "pending" and bucket.objects[KEY]["tag"] == "pending"
+    assert state == "pending" and moderation.state_from_tag(config(), KEY, bucket.objects[KEY]["tag"]) == "pending"
     assert bucket.get_json(moderation.trace_record_key("tr-1")) == {"key": KEY, "state": "pending"}
     assert sent[0]["openid"] == "o-alice" and sent[0]["media_type"] == 2
     assert "x-oss-expires=3600" in sent[0]["media_url"]  # WeChat may take 30 minutes: the link lasts an hour
@@ -162,7 +162,7 @@ def test_any_failure_leaves_the_upload_pending_and_is_logged(monkeypatch, failur
 
 
 def record(bucket, trace_id="tr-9", state="pending", tag="pending"):
-    bucket.objects[KEY] = {"tag": tag, "data": "png"}
+    bucket.objects[KEY] = {"tag": moderation.tag_value(config(), KEY, tag), "data": "png"}
     bucket.put_json(moderation.trace_record_key(trace_id), {"key": KEY, "state": state})
 
 
@@ -176,9 +176,10 @@ def test_pass_and_review_set_the_tag_once(suggest):
     bucket, log = MemoryBucket(), Log()
     record(bucket)
     assert moderation.apply_push(config(), bucket, push(suggest=suggest), log) == suggest
-    assert bucket.objects[KEY]["tag"] == suggest and moderation.state_of(bucket, KEY) == suggest
+    assert moderation.state_from_tag(config(), KEY, bucket.objects[KEY]["tag"]) == suggest
+    assert moderation.state_of(config(), bucket, KEY) == suggest
     assert moderation.apply_push(config(), bucket, push(suggest="risky"), log) == "repeated"
-    assert KEY in bucket.objects and moderation.state_of(bucket, KEY) == suggest
+    assert KEY in bucket.objects and moderation.state_of(config(), bucket, KEY) == suggest
 
 
 @pytest.mark.parametrize("action", ["quarantine", "delete"])
@@ -189,7 +190,7 @@ def test_risky_marks_then_moves_or_deletes(action):
     assert KEY not in bucket.objects
     assert ("quarantine/" + KEY in bucket.objects) == (action == "quarantine")
     assert bucket.calls.index("put_json") < bucket.calls.index("move" if action == "quarantine" else "delete")
-    assert moderation.state_of(bucket, KEY) == "risky"
+    assert moderation.state_of(config(), bucket, KEY) == "risky"
     with pytest.raises(OssgateError) as raised:
         moderation.refuse_removed(bucket, KEY)
     assert (raised.value.status, raised.value.code) == (410, "removed")
@@ -199,7 +200,7 @@ def test_a_failed_check_keeps_the_object_pending_and_retries_are_no_ops():
     bucket, log = MemoryBucket(), Log()
     record(bucket)
     assert moderation.apply_push(config(), bucket, push(errcode=-1, result=None), log) == "failed"
-    assert moderation.state_of(bucket, KEY) == "pending"
+    assert moderation.state_of(config(), bucket, KEY) == "pending"
     assert moderation.apply_push(config(), bucket, push(suggest="pass"), log) == "repeated"
 
 
@@ -217,9 +218,9 @@ def test_unknown_traces_bad_trace_ids_and_other_events():
 def test_state_of_unchecked_and_missing_objects():
     bucket = MemoryBucket()
     bucket.objects[KEY] = {}
-    assert moderation.state_of(bucket, KEY) == "unchecked"
+    assert moderation.state_of(config(), bucket, KEY) == "unchecked"
     with pytest.raises(RequestError) as raised:
-        moderation.state_of(bucket, KEY + ".other")
+        moderation.state_of(config(), bucket, KEY + ".other")
     assert raised.value.status == 404
     moderation.refuse_removed(bucket, KEY)  # nothing removed: no error
 
@@ -234,3 +235,14 @@ def test_multipart_complete_callbacks_carry_the_sealed_openid_for_moderated_prof
         moderation.SEALED_OPENID_FIELD: payload[sessions.SEALED_OPENID_CLAIM]}
     assert moderation.callback_constants_for_key(cfg, payload, key.replace("/default/", "/docs/")) is None
     assert moderation.callback_constants_for_key(config(MODERATION="off"), payload, key) is None
+
+
+def test_a_tag_the_uploader_set_is_never_read_as_a_verdict():
+    bucket = MemoryBucket()
+    for forged in ("pass", "pass.", "pass." + "0" * 32, moderation.tag_value(config(), KEY + "x", "pass"),
+                   moderation.tag_value(config(SESSION_SECRETS="t" * 32), KEY, "pass")):
+        bucket.objects[KEY] = {"tag": forged}
+        assert moderation.state_of(config(), bucket, KEY) == "unchecked", forged
+    bucket.objects[KEY] = {"tag": moderation.tag_value(config(SESSION_SECRETS="t" * 32), KEY, "review")}
+    rotated = config(SESSION_SECRETS="n" * 32 + "," + "t" * 32)  # written before a rotation: still ours
+    assert moderation.state_of(rotated, bucket, KEY) == "review"

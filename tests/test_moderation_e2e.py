@@ -73,8 +73,10 @@ def stand_in(stack, path=None, payload=None):
 
 
 def tag_of(stack, key):
+    """The state our `ossgate-moderation` tag records (its value is the state, a dot and a MAC)."""
     meta = stack["store"].head(key)
-    return None if meta is None else dict(meta.get("tags") or {}).get("ossgate-moderation")
+    value = None if meta is None else dict(meta.get("tags") or {}).get("ossgate-moderation")
+    return value.split(".")[0] if value else value
 
 
 def test_a_clean_image_passes_and_stays_downloadable(stack):
@@ -97,7 +99,7 @@ def test_a_risky_image_is_quarantined_and_its_owner_cannot_download_it(stack):
     assert status == 410 and body["error"]["code"] == "removed"
     assert stack["store"].head(key) is None
     quarantined = stack["store"].get("quarantine/" + key)
-    assert quarantined[1] == data and dict(quarantined[0]["tags"])["ossgate-moderation"] == "risky"
+    assert quarantined[1] == data and dict(quarantined[0]["tags"])["ossgate-moderation"].startswith("risky.")
 
 
 def test_review_is_tagged(stack):
@@ -124,6 +126,22 @@ def test_a_non_media_file_is_not_checked(stack):
     assert status_of(stack, session["token"], key) == (200, {"key": key, "moderation": "unchecked"})
     time.sleep(0.5)
     assert stand_in(stack)["mediaChecks"] == checks_before and tag_of(stack, key) is None
+
+
+def test_a_tag_the_uploader_sets_is_not_a_verdict(stack):
+    session = login(stack, "mod-kim-1")
+    keys = {}
+    for name, data, content_type in (("k.txt", b"text", "text/plain"), ("k.png", PNG + b"OSSGATE-RISKY", "image/png")):
+        status, ticket = post_json(stack["fc"] + "/v1/uploads", {"size": len(data), "contentType": content_type,
+                                                                 "filename": name},
+                                   {"Authorization": "Bearer " + session["token"]})
+        fields = dict(ticket["fields"], **{"x-oss-tagging": "ossgate-moderation=pass"})
+        body, form_type = encode_form(fields, data, file_type=content_type)
+        assert http("POST", ticket["url"], body, {"Content-Type": form_type})[0] == 200
+        keys[content_type] = ticket["key"]
+    assert stack["store"].head(keys["text/plain"])["tags"]  # OSS kept the uploader's own tag...
+    assert status_of(stack, session["token"], keys["text/plain"])[1]["moderation"] == "unchecked"  # ...unread
+    wait_for_state(stack, session["token"], keys["image/png"], "risky")
 
 
 def test_only_the_owner_sees_the_state(stack):

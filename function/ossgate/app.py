@@ -66,6 +66,12 @@ class Invocation:
         self.app.logger.write(level, event, secrets=self.app._secrets(), requestId=self.request.request_id,
                               **fields)
 
+    def oss(self):
+        """A client for the function's own OSS requests, with this invocation's credentials (imports oss2)."""
+        from .ossclient import OssClient
+
+        return OssClient(self.config, self.credentials())
+
 
 def create_upload(inv):
     user_id = inv.user_id()
@@ -169,8 +175,50 @@ def moderation_status(inv):
     if inv.config.moderation != "wechat":
         raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
     with moderation.oss_errors_as_upstream():
-        state = moderation.state_of(moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
+        state = moderation.state_of(inv.config, moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
     return 200, {"key": key, "moderation": state}
+def initiate_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    request, part_size = multipart.parse_initiate(inv.request.json())
+    return 200, multipart.initiate(inv.config, inv.credentials(), user_id, request, part_size, inv.now,
+                                   inv.app.random_id(), inv.oss)
+
+
+def multipart_parts(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload, numbers, list_uploaded, after = multipart.parse_parts_request(inv.request.json(), inv.config, user_id)
+    return 200, multipart.fresh_parts(inv.config, inv.credentials(), upload, numbers, list_uploaded, after, inv.now,
+                                      inv.oss)
+
+
+def complete_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload = multipart.parse_upload(inv.request.json(), inv.config, user_id)
+    callback = None
+    if inv.config.callback_url:
+        from . import callbacks
+
+        extra_constants = None
+        if inv.config.moderation == "wechat":
+            from . import moderation
+
+            extra_constants = moderation.callback_constants_for_key(inv.config, inv.session_payload(), upload.key)
+        callback = callbacks.ticket_callback_field(inv.config, upload.key, extra_constants)
+    return 200, multipart.complete(inv.config, upload, inv.oss(), callback)
+
+
+def abort_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload = multipart.parse_upload(inv.request.json(), inv.config, user_id)
+    return 200, multipart.abort(upload, inv.oss())
 
 
 ROUTES = {
@@ -181,6 +229,10 @@ ROUTES = {
     "/v1/downloads": {"POST": create_download},
     "/v1/wechat/push": {"GET": wechat_push, "POST": wechat_push},
     "/v1/moderation/status": {"POST": moderation_status},
+    "/v1/multipart/uploads": {"POST": initiate_multipart},
+    "/v1/multipart/parts": {"POST": multipart_parts},
+    "/v1/multipart/complete": {"POST": complete_multipart},
+    "/v1/multipart/abort": {"POST": abort_multipart},
 }
 
 

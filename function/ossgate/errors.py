@@ -24,6 +24,9 @@ STATUS_BY_CODE = {
     "credentials_unavailable": 503,
     "invalid_push_signature": 401,
     "removed": 410,
+    "incomplete_upload": 400,
+    "no_such_upload": 404,
+    "already_exists": 409,
 }
 
 

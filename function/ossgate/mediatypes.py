@@ -10,6 +10,8 @@ text are not active (the download route serves everything as an attachment by de
 See https://mimesniff.spec.whatwg.org/#javascript-mime-type and https://mimesniff.spec.whatwg.org/#xml-mime-type.
 """
 
+import re
+
 ACTIVE_TYPES = frozenset({
     "text/html", "text/xsl", "text/x-component", "text/xml-external-parsed-entity", "application/xml-dtd",
     "application/xml-external-parsed-entity", "application/x-shockwave-flash", "application/futuresplash",
@@ -18,6 +20,7 @@ ACTIVE_TYPES = frozenset({
 _SCRIPT_WORDS = ("javascript", "ecmascript", "jscript", "livescript")
 # RFC 5987 attr-char: what a filename* value may hold unencoded.
 _ATTR_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
+_PLAIN_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")  # needs no encoding in either form (every ticket's key name)
 
 
 def is_active(content_type):
@@ -32,6 +35,8 @@ def content_disposition(filename, inline=False):
     anything unsafe replaced by `_`) and RFC 5987-encoded UTF-8 (`filename*=UTF-8''...`)."""
     if inline:
         return "inline"
+    if _PLAIN_NAME_RE.fullmatch(filename):
+        return "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (filename, filename)
     raw = filename.encode("utf-8", "replace")
     encoded = "".join(chr(b) if b in _ATTR_CHARS else "%%%02X" % b for b in raw)
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\%' else "_" for c in filename)

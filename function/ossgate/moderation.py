@@ -2,7 +2,7 @@
 the push arrives, and answer what state an object is in. See docs/threat-model.md "Content moderation".
 
 State lives in the bucket, so every function instance sees the same:
-- the object's tag `ossgate-moderation` = pending | pass | review (OSS object tagging);
+- the object's tag `ossgate-moderation` = pending | pass | review, with a MAC (tag_value; OSS object tagging);
 - `.ossgate/moderation/trace/<trace_id>.json`: which key a WeChat trace_id is about, and whether its verdict
   was applied (pushes are retried, and must act once);
 - `.ossgate/moderation/removed/<key>`: written BEFORE a risky object is moved or deleted; downloads and the
@@ -16,6 +16,8 @@ is logged, and never fails the upload.
 """
 
 import contextlib
+import hashlib
+import hmac
 import json
 import re
 
@@ -200,7 +202,7 @@ def start_check(config, credentials, tokens, key, content_type, openid, now, log
     step = "tag"
     try:
         oss = oss or OssCalls(config, credentials)
-        oss.set_tag(key, "pending")
+        oss.set_tag(key, tag_value(config, key, "pending"))
         step = "media_check_async"
         if openid is None:
             raise UpstreamError("upstream_error", "the upload carries no sealed openid")
@@ -253,25 +255,47 @@ def apply_push(config, oss, event, log):
         oss.put_json(removed_marker_key(key), {"state": "risky", "action": config.moderation_action,
                                                "traceId": trace_id})
         if config.moderation_action == "quarantine":
-            oss.move(key, config.quarantine_prefix + key, "risky")
+            target = config.quarantine_prefix + key
+            oss.move(key, target, tag_value(config, target, "risky"))
         else:
             oss.delete(key)
     else:
-        oss.set_tag(key, suggest)
+        oss.set_tag(key, tag_value(config, key, suggest))
     oss.put_json(record_key, {"key": key, "state": suggest})
     log("info", "moderation_verdict", key=key, traceId=trace_id, suggest=suggest,
         action=config.moderation_action if suggest == "risky" else "tag")
     return suggest
 
 
-def state_of(oss, key):
+def tag_value(config, key, state):
+    """The `ossgate-moderation` tag value: the state and a MAC of key + state (keyed by SESSION_SECRETS), so a
+    tag the uploader sets on their own object (a form may carry x-oss-tagging) is never taken for a verdict."""
+    return "%s.%s" % (state, _tag_mac(config.session_secrets[0], key, state))
+
+
+def _tag_mac(secret, key, state):
+    message = b"\0".join((b"ossgate-moderation-tag-v1", key.encode("utf-8", "surrogatepass"), state.encode("ascii")))
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def state_from_tag(config, key, value):
+    """The state a tag value of ours records, or None for anything we did not write."""
+    state, _, mac = (value or "").partition(".")
+    if state not in STATES or not mac:
+        return None
+    if any(hmac.compare_digest(_tag_mac(secret, key, state), mac) for secret in config.session_secrets):
+        return state
+    return None
+
+
+def state_of(config, oss, key):
     """pending | pass | review | risky, or "unchecked" for an object that was never checked; 404 if none."""
     if oss.exists(removed_marker_key(key)):
         return "risky"
     tag = oss.tag(key)
     if tag is None:
         raise RequestError("not_found", "no such upload: %s" % key[:200])
-    return tag if tag in STATES else "unchecked"
+    return state_from_tag(config, key, tag) or "unchecked"
 
 
 def refuse_removed(oss, key):
