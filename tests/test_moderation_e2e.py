@@ -144,6 +144,21 @@ def test_a_tag_the_uploader_sets_is_not_a_verdict(stack):
     wait_for_state(stack, session["token"], keys["image/png"], "risky")
 
 
+def test_a_multipart_upload_is_checked_when_it_completes(stack):
+    session = login(stack, "mod-lee-1")
+    auth = {"Authorization": "Bearer " + session["token"]}
+    data = MP3 + b"OSSGATE-REVIEW"
+    status, upload = post_json(stack["fc"] + "/v1/multipart/uploads",
+                               {"size": len(data), "contentType": "audio/mpeg", "filename": "voice.mp3"}, auth)
+    assert status == 200 and len(upload["parts"]) == 1, upload
+    part = upload["parts"][0]
+    assert http(part["method"], part["url"], data, part["headers"])[0] == 200
+    status, done = post_json(stack["fc"] + "/v1/multipart/complete",
+                             {"key": upload["key"], "uploadId": upload["uploadId"]}, auth)
+    assert status == 200 and done["data"]["moderation"] == "pending", done
+    wait_for_state(stack, session["token"], upload["key"], "review")
+
+
 def test_only_the_owner_sees_the_state(stack):
     owner, other = login(stack, "mod-frank-1"), login(stack, "mod-gina-1")
     key, _, answer, _ = upload(stack, owner["token"], PNG, "image/png", "f.png")
