@@ -60,7 +60,8 @@ def signed_disposition(body):
     key = body["key"]
     cfg = make_config(UPLOAD_PROFILES=PROFILES)
     value = downloads.disposition(body, cfg, "u1", key)
-    answer = downloads.presigned_get(cfg, Credentials("AKID", "SECRET", "TOKEN"), key, datetime.now(timezone.utc), value)
+    now = datetime.now(timezone.utc)
+    answer = downloads.presigned_get(cfg, Credentials("AKID", "SECRET", "TOKEN"), key, now, value)
     query = parse_qs(urlsplit(answer["url"]).query)
     assert query.get("response-content-disposition") == [value]
     return value

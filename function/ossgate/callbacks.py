@@ -1,4 +1,4 @@
-"""OSS upload callbacks (reference/oss-v4.md §4): what tickets ask OSS to send, and verifying what arrives.
+"""OSS upload callbacks (OSS documentation "Callback"): what tickets ask OSS to send, and verifying what arrives.
 
 Two checks, both required. OSS signs `url_decode(path) + query + "\\n" + body` with RSA (MD5withRSA,
 PKCS#1 v1.5): the public key is the pinned OSS_CALLBACK_PUBLIC_KEY, or the one at OSS's documented key URL

@@ -3,7 +3,8 @@
 Every URL overrides the stored Content-Disposition (`response-content-disposition`, signed into the URL): an
 attachment named after the key's file name or the caller's `filename`, unless the key's profile says `inline`
 (config allows that only for profiles of safe types), so no object opens as a page on the bucket's domain.
-See OSS API reference, GetObject (the response-content-disposition parameter), and https://www.rfc-editor.org/rfc/rfc6266.
+See OSS API reference, GetObject (the response-content-disposition parameter), and
+https://www.rfc-editor.org/rfc/rfc6266.
 """
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""FC 3.0 HTTP-trigger events in, the four-field response dict out (reference/fc-runtime.md "Handler")."""
+"""FC 3.0 HTTP-trigger events in, the four-field response dict out (FC 3.0 docs: the HTTP trigger event)."""
 
 import base64
 import binascii
