@@ -81,3 +81,11 @@ def test_success_action_redirect(server):
     assert location.netloc == "app.example.com" and query["from"] == ["form"]
     assert query["bucket"] == [BUCKET] and query["key"] == ["post/redirected.txt"]
     assert query["etag"] == ['"%s"' % bucket(server["endpoint"]).head_object("post/redirected.txt").etag]
+
+
+def test_post_object_ignores_an_authorization_header(server):
+    body, content_type = encode_form(form("post/with-header.txt"), b"x")
+    answer = requests.post(server["endpoint"] + "/" + BUCKET, data=body, headers={
+        "Content-Type": content_type, "Authorization": "OSS4-HMAC-SHA256 Credential=garbage,Signature=00"})
+    assert answer.status_code == 204
+    assert bucket(server["endpoint"]).object_exists("post/with-header.txt")
