@@ -378,3 +378,26 @@ def test_list_objects_v2_pages(server):
     entries = list(oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", delimiter="/", max_keys=3))
     expected = [(k, False) for k in keys if "/sub/" not in k] + [("sdk/oss2/list/sub/", True)]
     assert sorted((e.key, e.is_prefix()) for e in entries) == sorted(expected)
+
+
+def test_presigned_upload_parts_then_complete(server):
+    # the project's multipart route: the server initiates and presigns UploadPart, the client PUTs the parts
+    bucket = make_bucket(server)
+    key = "sdk/oss2/presigned-parts.bin"
+    parts = [b"p" * PART, b"q" * 1234]
+    upload_id = bucket.init_multipart_upload(key, headers={"Content-Type": "image/png"}).upload_id
+    signed = "application/octet-stream"
+    urls = [bucket.sign_url("PUT", key, 60, headers={"Content-Type": signed},
+                            params={"partNumber": str(n), "uploadId": upload_id}) for n in (1, 2)]
+    with pytest.raises(oss2.exceptions.ServerError) as caught:  # wx.request's default Content-Type
+        bucket.put_object_with_url(urls[0], parts[0], headers={"Content-Type": "application/json"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    for url, body in zip(urls, parts):
+        answer = bucket.put_object_with_url(url, body, headers={"Content-Type": signed})
+        assert answer.etag == oss2.utils.md5_string(body).upper() and answer.crc == int(crc64(body))
+    listed = bucket.list_parts(key, upload_id).parts
+    done = bucket.complete_multipart_upload(key, upload_id, [oss2.models.PartInfo(p.part_number, p.etag) for p in listed],
+                                            headers={"x-oss-forbid-overwrite": "true"})
+    assert done.status == 200 and done.crc == int(crc64(b"".join(parts)))
+    got = bucket.get_object(key)
+    assert got.read() == b"".join(parts) and got.headers["Content-Type"] == "image/png"

@@ -347,3 +347,26 @@ def test_list_objects_v2_pages(server):
     pages = list(paginator.iter_page(oss.ListObjectsV2Request(bucket=BUCKET, prefix="sdk/v2/list/")))
     assert len(pages) == 3 and pages[0].is_truncated and not pages[-1].is_truncated
     assert [o.key for page in pages for o in page.contents] == sorted(keys, key=lambda k: k.encode())
+
+
+def test_presigned_upload_parts_then_complete(server):
+    client = make_client(server)
+    key = "sdk/v2/presigned-parts.bin"
+    parts = [b"p" * PART, b"q" * 777]
+    upload_id = client.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(
+        bucket=BUCKET, key=key, content_type="image/png")).upload_id
+    for number, body in enumerate(parts, 1):
+        signed = client.presign(oss.UploadPartRequest(bucket=BUCKET, key=key, upload_id=upload_id,
+                                                      part_number=number))
+        assert signed.method == "PUT" and "uploadId=" in signed.url and "partNumber=%d" % number in signed.url
+        refused = requests.put(signed.url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+        assert_raw_refusal(refused, "SignatureDoesNotMatch", 403)
+        answer = requests.put(signed.url, data=body, headers=signed.signed_headers, timeout=10)
+        assert answer.status_code == 200 and answer.headers["x-oss-hash-crc64ecma"] == crc64(body)
+    listed = client.list_parts(oss.ListPartsRequest(bucket=BUCKET, key=key, upload_id=upload_id))
+    done = client.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+        bucket=BUCKET, key=key, upload_id=upload_id, complete_multipart_upload=oss.CompleteMultipartUpload(
+            parts=[oss.UploadPart(part_number=p.part_number, etag=p.etag) for p in listed.parts])))
+    assert done.status_code == 200 and done.hash_crc64 == crc64(b"".join(parts))
+    got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key))
+    assert got.body.read() == b"".join(parts) and got.content_type == "image/png"
