@@ -401,3 +401,18 @@ def test_presigned_upload_parts_then_complete(server):
     assert done.status == 200 and done.crc == int(crc64(b"".join(parts)))
     got = bucket.get_object(key)
     assert got.read() == b"".join(parts) and got.headers["Content-Type"] == "image/png"
+
+
+def test_ranges_out_of_bounds_return_the_whole_object(server):
+    # OSS's default (no x-oss-range-behavior, which oss2 never sends): a range outside 0..size-1 "does not take
+    # effect": 200 and the whole object. https://www.alibabacloud.com/help/en/oss/how-to-obtain-oss-resources-by-segmenting-http-range-requests
+    bucket = make_bucket(server)
+    data = bytes(range(100))
+    bucket.put_object("sdk/oss2/ranges.bin", data)
+    for inside, expected in (((None, 10), data[90:]), ((95, None), data[95:]), ((10, 19), data[10:20])):
+        got = bucket.get_object("sdk/oss2/ranges.bin", byte_range=inside)
+        assert (got.status, got.read()) == (206, expected)
+    for outside in ((90, 100), (100, 200), (1000, None)):
+        got = bucket.get_object("sdk/oss2/ranges.bin", byte_range=outside)
+        assert (got.status, got.read()) == (200, data), outside
+        assert "Content-Range" not in got.headers

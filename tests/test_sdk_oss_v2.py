@@ -370,3 +370,20 @@ def test_presigned_upload_parts_then_complete(server):
     assert done.status_code == 200 and done.hash_crc64 == crc64(b"".join(parts))
     got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key))
     assert got.body.read() == b"".join(parts) and got.content_type == "image/png"
+
+
+def test_ranges_with_standard_range_behavior(server):
+    # x-oss-range-behavior: standard (RFC 7233): an end past the object is cut to its end; a start past it is 416
+    client = make_client(server)
+    data = bytes(range(100))
+    put(client, "sdk/v2/ranges.bin", data)
+
+    def get(header):
+        return client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/ranges.bin", range_header=header,
+                                                      range_behavior="standard"))
+
+    got = get("bytes=90-199")
+    assert (got.status_code, got.content_range, got.body.read()) == (206, "bytes 90-99/100", data[90:])
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        get("bytes=100-199")
+    assert_refused(caught, "InvalidRange", 416)
