@@ -121,6 +121,15 @@ def test_conditional_get_and_response_headers(server):
     assert (got.headers["Content-Type"], got.headers["Content-Disposition"]) == ("image/png", "attachment")
 
 
+def test_chunked_put(server):
+    # an iterable body: oss2 sends Transfer-Encoding: chunked (no Content-Length), which OSS accepts
+    bucket = make_bucket(server)
+    chunks = [b"chunk-%d;" % n * 50 for n in range(5)]
+    result = bucket.put_object("sdk/oss2/chunked.txt", iter(chunks))
+    assert result.status == 200 and result.crc == int(crc64(b"".join(chunks)))
+    assert bucket.get_object("sdk/oss2/chunked.txt").read() == b"".join(chunks)
+
+
 def test_copy_and_tagging(server):
     bucket = make_bucket(server)
     data = b"copy me, tag me"
