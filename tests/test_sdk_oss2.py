@@ -425,3 +425,31 @@ def test_ranges_out_of_bounds_return_the_whole_object(server):
         got = bucket.get_object("sdk/oss2/ranges.bin", byte_range=outside)
         assert (got.status, got.read()) == (200, data), outside
         assert "Content-Range" not in got.headers
+
+
+def test_copy_metadata_tags_and_conditions(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/meta.txt", b"aaa", headers={"Content-Type": "text/plain", "x-oss-meta-x": "1",
+                                                            "x-oss-tagging": "k1=v1&k2=v2"})
+    assert bucket.get_object_tagging("sdk/oss2/meta.txt").tag_set.tagging_rule == {"k1": "v1", "k2": "v2"}
+
+    bucket.copy_object(BUCKET, "sdk/oss2/meta.txt", "sdk/oss2/meta-copy.txt")  # COPY: metadata and tags come along
+    head = bucket.head_object("sdk/oss2/meta-copy.txt")
+    assert (head.content_type, head.headers.get("x-oss-meta-x")) == ("text/plain", "1")
+    assert bucket.get_object_tagging("sdk/oss2/meta-copy.txt").tag_set.tagging_rule == {"k1": "v1", "k2": "v2"}
+
+    bucket.copy_object(BUCKET, "sdk/oss2/meta.txt", "sdk/oss2/meta-replaced.txt",
+                       headers={"x-oss-metadata-directive": "REPLACE", "Content-Type": "image/png", "x-oss-meta-y": "2"})
+    head = bucket.head_object("sdk/oss2/meta-replaced.txt")
+    assert (head.content_type, head.headers.get("x-oss-meta-x"), head.headers.get("x-oss-meta-y")) == ("image/png", None, "2")
+
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.copy_object(BUCKET, "sdk/oss2/meta.txt", "sdk/oss2/meta-copy.txt", headers={"x-oss-forbid-overwrite": "true"})
+    assert_refused(caught, oss2.exceptions.ServerError, "FileAlreadyExists", 409)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.copy_object(BUCKET, "sdk/oss2/no-such.txt", "sdk/oss2/never.txt")
+    assert_refused(caught, oss2.exceptions.NoSuchKey, "NoSuchKey", 404)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object("sdk/oss2/meta.txt", headers={"If-Match": '"00000000000000000000000000000000"'})
+    assert_refused(caught, oss2.exceptions.PreconditionFailed, "PreconditionFailed", 412)
+    assert bucket.delete_object("sdk/oss2/no-such.txt").status == 204  # deleting what is not there succeeds
