@@ -337,8 +337,8 @@ def test_a_presigned_url_with_a_signed_host_header(server):
     url = bucket.sign_url("GET", "sdk/oss2/host.txt", 60, headers={"Host": host}, additional_headers=["host"])
     assert "x-oss-additional-headers=host" in url
     assert bucket.get_object_with_url(url).read() == b"host"
-    with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.get_object_with_url(url, headers={"Host": "sdk-bucket.oss-cn-hangzhou.aliyuncs.com"})
+    with pytest.raises(oss2.exceptions.ServerError) as caught:  # the same bucket, path-style, by another name
+        bucket.get_object_with_url(url, headers={"Host": "localhost:" + host.split(":")[1]})
     assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
 
 
