@@ -226,7 +226,9 @@ def test_expired_presigned_url_is_refused(server, monkeypatch):
     monkeypatch.setattr(oss2.auth, "datetime", TwentyMinutesAgo)
     get_url = bucket.sign_url("GET", "sdk/oss2/e.txt", 600)  # signed 20 minutes ago, valid for 10
     put_url = bucket.sign_url("PUT", "sdk/oss2/e2.txt", 600, headers={"Content-Type": "text/plain"})
+    still_valid = bucket.sign_url("GET", "sdk/oss2/e.txt", 3600)  # signed 20 minutes ago, valid for an hour
     monkeypatch.undo()
+    assert bucket.get_object_with_url(still_valid).read() == b"e"
     with pytest.raises(oss2.exceptions.ServerError) as caught:
         bucket.get_object_with_url(get_url)
     assert_refused(caught, oss2.exceptions.AccessDenied, "AccessDenied", 403)

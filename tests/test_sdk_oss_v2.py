@@ -234,7 +234,10 @@ def test_expired_presigned_url_is_refused(server, monkeypatch):
     signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"), expiration=expired)
     signed_put = client.presign(oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/e2.txt", content_type="text/plain"),
                                 expiration=expired)
+    still_valid = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"),
+                                 expiration=expired + datetime.timedelta(minutes=50))  # valid for an hour
     monkeypatch.undo()
+    assert requests.get(still_valid.url, timeout=10).content == b"e"
     assert_raw_refusal(requests.get(signed_get.url, timeout=10), "AccessDenied", 403)
     answer = requests.put(signed_put.url, data=b"x", headers=signed_put.signed_headers, timeout=10)
     assert_raw_refusal(answer, "AccessDenied", 403)
