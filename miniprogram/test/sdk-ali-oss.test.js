@@ -337,13 +337,15 @@ for (const withToken of [true, false]) {
       await client(server).put('sdk/ali/e.txt', Buffer.from('e'))
       const signer = presigner(server)
       mock.timers.enable({ apis: ['Date'], now: Date.now() - 20 * 60 * 1000 }) // signed 20 minutes ago, valid for 10
-      let getUrl, putUrl
+      let getUrl, putUrl, stillValid
       try {
         getUrl = await signer.signatureUrlV4('GET', 600, {}, 'sdk/ali/e.txt')
         putUrl = await signer.signatureUrlV4('PUT', 600, { headers: { 'Content-Type': 'text/plain' } }, 'sdk/ali/e2.txt')
+        stillValid = await signer.signatureUrlV4('GET', 3600, {}, 'sdk/ali/e.txt') // valid for an hour
       } finally {
         mock.timers.reset()
       }
+      assert.equal((await send(stillValid)).body.toString(), 'e')
       assertRawRefusal(await send(getUrl), 'AccessDenied', 403)
       assertRawRefusal(await send(putUrl, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'x' }), 'AccessDenied', 403)
       await assertAbsent(server, 'sdk/ali/e2.txt')
