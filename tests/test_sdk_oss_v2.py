@@ -390,3 +390,20 @@ def test_ranges_with_standard_range_behavior(server):
     with pytest.raises(oss.exceptions.OperationError) as caught:
         get("bytes=100-199")
     assert_refused(caught, "InvalidRange", 416)
+
+
+def test_bucket_settings(server):
+    # a bucket started without --bucket-config: private, every origin allowed, incomplete uploads aborted after 1 day
+    client = make_client(server)
+    info = client.get_bucket_info(oss.GetBucketInfoRequest(bucket=BUCKET)).bucket_info
+    assert (info.name, info.location, info.acl) == (BUCKET, "oss-" + REGION, "private")
+    assert info.extranet_endpoint == "oss-%s.aliyuncs.com" % REGION
+    assert client.get_bucket_location(oss.GetBucketLocationRequest(bucket=BUCKET)).location == "oss-" + REGION
+    assert client.get_bucket_acl(oss.GetBucketAclRequest(bucket=BUCKET)).acl == "private"
+    rules = client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=BUCKET)).cors_configuration.cors_rules
+    assert [rule.allowed_origins for rule in rules] == [["*"]]
+    lifecycle = client.get_bucket_lifecycle(oss.GetBucketLifecycleRequest(bucket=BUCKET)).lifecycle_configuration
+    assert [rule.abort_multipart_upload.days for rule in lifecycle.rules] == [1]
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        client.get_bucket_info(oss.GetBucketInfoRequest(bucket="another-bucket"))
+    assert_refused(caught, "NoSuchBucket", 404)
