@@ -8,10 +8,11 @@ import base64
 import mimetypes
 import os
 import re
+import shutil
 from urllib.parse import parse_qsl, unquote
 
 from . import callbacks
-from .errors import OssError
+from .errors import OssError, not_implemented
 from .wire import Answer, encode_key, http_time, iso_time, owner, parse_http_time, xml_answer
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
@@ -281,51 +282,58 @@ def put_object(call):
     return callbacks.answer(call, spec, meta, headers, Answer(200, headers=headers))
 
 
-def copy_object(call):
-    require_write(call)
-    check_key(call.key)
-    oss = call.oss
-    source = unquote(call.header("x-oss-copy-source"))
-    bucket, _, source_key = source.lstrip("/").partition("/")
+def _copy_source(call):
+    """The source key of x-oss-copy-source (`/<bucket>/<url-encoded key>`), which must be in this bucket."""
+    bucket, _, source_key = unquote(call.header("x-oss-copy-source")).lstrip("/").partition("/")
     if "?" in source_key:
-        raise OssError("NotImplemented", "Copying a version (versionId) is not implemented by this local OSS.")
-    if bucket != oss.bucket:
+        raise not_implemented("CopyObject of a version (versionId)")
+    if bucket != call.oss.bucket:
         raise OssError("NoSuchBucket", "The specified bucket does not exist.", BucketName=bucket)
+    return source_key
+
+
+def _copied_settings(call, meta):
+    """x-oss-metadata-directive COPY (default: the source's settings, an explicit ACL or storage class still
+    applies) or REPLACE (the request's); x-oss-tagging-directive Copy (default) or Replace."""
     directive = call.header("x-oss-metadata-directive", "COPY")
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     tag_directive = call.header("x-oss-tagging-directive", "Copy")
     if tag_directive not in ("Copy", "Replace"):
         raise OssError("InvalidArgument", "x-oss-tagging-directive must be Copy or Replace.")
+    requested = settings_from_headers(call, meta["contentType"])
+    if directive == "REPLACE":
+        settings = requested
+    else:
+        settings = {name: meta.get(name) for name in ("contentType", "headers", "userMeta", "acl", "storageClass")}
+        for name, header in (("acl", "x-oss-object-acl"), ("storageClass", "x-oss-storage-class")):
+            if call.header(header) is not None:
+                settings[name] = requested[name]
+    settings["tags"] = requested["tags"] if tag_directive == "Replace" else dict(meta.get("tags", {}))
+    return settings
+
+
+def copy_object(call):
+    require_write(call)
+    check_key(call.key)
+    oss = call.oss
+    source_key = _copy_source(call)
     call.body.drain()
     meta, data = oss.store.open(source_key)
     if meta is None:
         raise OssError("NoSuchKey", "The specified key does not exist.", Key=source_key)
     with data:
         _copy_conditions(call, meta)
-        if forbid_overwrite(call) and oss.store.exists(call.key):
+        forbid = forbid_overwrite(call)
+        if forbid and oss.store.exists(call.key):
             raise OssError("FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
-        settings = settings_from_headers(call, meta["contentType"]) if directive == "REPLACE" else {
-            name: meta.get(name) for name in ("contentType", "headers", "userMeta", "acl", "storageClass")}
-        if "x-oss-object-acl" in call.headers or "x-oss-storage-class" in call.headers:
-            replaced = settings_from_headers(call, meta["contentType"])
-            for name, header in (("acl", "x-oss-object-acl"), ("storageClass", "x-oss-storage-class")):
-                if header in call.headers:
-                    settings[name] = replaced[name]
-        settings["tags"] = parse_tagging_header(call.header("x-oss-tagging")) if tag_directive == "Replace" \
-            else dict(meta.get("tags", {}))
+        copied = dict(_copied_settings(call, meta), size=meta["size"], etag=meta["etag"], crc64=meta["crc64"],
+                      type=meta.get("type", "Normal"))
         temp = oss.store.temp_path()
         with open(temp, "wb") as out:
-            while True:
-                chunk = data.read(1024 * 1024)
-                if not chunk:
-                    break
-                out.write(chunk)
-    copied = dict(settings, size=meta["size"], etag=meta["etag"], crc64=meta["crc64"],
-                  type=meta.get("type", "Normal"))
-    copied.pop("lastModified", None)
+            shutil.copyfileobj(data, out, 1024 * 1024)
     try:
-        stored = oss.store.commit(call.key, temp, copied, forbid_overwrite(call))
+        stored = oss.store.commit(call.key, temp, copied, forbid)
     except BaseException:
         os.remove(temp)
         raise
