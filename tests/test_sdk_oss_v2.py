@@ -77,6 +77,8 @@ def assert_refused(exc_info, code, status):
     error = service_error(exc_info)
     assert (error.code, error.status_code) == (code, status), str(error)
     assert error.request_id and error.ec, str(error)
+    # the same id in the x-oss-request-id header and in the XML body (for HEAD: the x-oss-err header)
+    assert error.headers.get("x-oss-request-id") == error.request_id == error.error_fileds.get("RequestId")
 
 
 def assert_raw_refusal(response, code, status):
