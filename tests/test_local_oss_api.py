@@ -94,8 +94,16 @@ def test_range_and_conditional_gets(bkt):
     assert "x-oss-hash-crc64ecma" not in part.headers  # the CRC is the whole object's only
     tail = bkt.get_object("api/range.bin", byte_range=(None, 4))
     assert tail.read() == data[-4:]
-    raises_oss(lambda: bkt.get_object("api/range.bin", byte_range=(2000, 2001)), oss2.exceptions.ServerError,
-               416, "InvalidRange")
+    for outside in ((2000, 2001), (1000, 1100), (None, 2000)):  # by default, a range outside the object is ignored
+        whole = bkt.get_object("api/range.bin", byte_range=outside)
+        assert (whole.status, whole.read()) == (200, data) and whole.server_crc == sdk_crc64(data)
+    standard = {"x-oss-range-behavior": "standard"}
+    cut = bkt.get_object("api/range.bin", byte_range=(1000, 1100), headers=standard)
+    assert (cut.status, cut.read(), cut.headers["Content-Range"]) == (206, data[1000:], "bytes 1000-1023/1024")
+    raises_oss(lambda: bkt.get_object("api/range.bin", byte_range=(2000, 2001), headers=standard),
+               oss2.exceptions.ServerError, 416, "InvalidRange")
+    first_only = bkt.get_object("api/range.bin", headers={"Range": "bytes=0-1,5-6"})
+    assert (first_only.status, first_only.read()) == (206, data[:2])
     with pytest.raises(oss2.exceptions.NotModified) as caught:
         bkt.get_object("api/range.bin", headers={"If-None-Match": '"%s"' % put.etag})
     assert caught.value.status == 304
@@ -371,3 +379,15 @@ def test_tampered_presigned_put_is_refused(bkt):
                           headers={"Content-Type": "text/plain"})
     assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
     assert not bkt.object_exists("api/tampered-url.txt")
+
+
+@pytest.mark.parametrize("value", [None, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+def test_header_signing_needs_an_unsigned_payload_marker(server, value):
+    def change(req):
+        del req.headers["x-oss-content-sha256"]
+        if value:
+            req.headers["x-oss-content-sha256"] = value
+    client = oss2.Bucket(TamperedAuth(change), server["endpoint"], BUCKET, region=REGION)
+    error = raises_oss(lambda: client.put_object("api/payload.txt", b""), oss2.exceptions.InvalidArgument, 400,
+                       "InvalidArgument")
+    assert error.ec == "0002-00000214"

@@ -175,26 +175,36 @@ def _not_modified(call, meta):
     return since is not None and modified <= since
 
 
-def _byte_range(value, size):
-    """(start, end inclusive) for a single satisfiable `bytes=` range; None to send the whole object
-    (no Range, or one OSS ignores: malformed or several ranges); InvalidRange when it starts past the end."""
-    match = _RANGE_RE.match((value or "").strip())
+def _byte_range(value, size, standard):
+    """(start, end inclusive) of the one range to send, or None for the whole object with 200.
+
+    As https://help.aliyun.com/zh/oss/how-to-obtain-oss-resources-by-segmenting-http-range-requests describes:
+    only the first of several ranges counts; by default a malformed range or one outside 0..size-1 "does not
+    take effect" (200, the whole object); with `x-oss-range-behavior: standard` an end past the object is cut
+    to it (206) and a start past it is 416 InvalidRange."""
+    first_range = (value or "").strip().split(",")[0].strip()
+    match = _RANGE_RE.match(first_range)
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
     if first == "":
         length = int(last)
-        if length == 0:
+        if length == 0 or (length > size and not standard):
             return None
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start, end = int(first), int(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:
-        raise OssError("InvalidRange", "The requested range cannot be satisfied.", RangeRequested=value,
-                       ActualObjectSize=size)
-    return start, min(end, size - 1)
+        if standard:
+            raise OssError("InvalidRange", "The requested range cannot be satisfied.", RangeRequested=value,
+                           ActualObjectSize=size)
+        return None
+    if end >= size:
+        if not standard:
+            return None
+        end = size - 1
+    return start, end
 
 
 def get_object(call):
@@ -209,7 +219,8 @@ def get_object(call):
             source.close()
             return Answer(304, headers=[h for h in object_headers(meta) if h[0] in ("ETag", "Last-Modified")])
         size = meta["size"]
-        byte_range = _byte_range(call.header("Range"), size)
+        standard = (call.header("x-oss-range-behavior") or "").lower() == "standard"
+        byte_range = _byte_range(call.header("Range"), size, standard)
         headers = object_headers(meta, whole=byte_range is None)
         content_type = meta["contentType"]
         overrides = {RESPONSE_OVERRIDES[n]: v for n, v in call.query_pairs if n in RESPONSE_OVERRIDES}

@@ -112,11 +112,15 @@ def authenticate(method, bucket, key, query_pairs, headers, identity, region, no
     return False
 
 
-def _check_payload_hash(headers):
+def _check_payload_hash(headers, required):
+    """x-oss-content-sha256 may only be UNSIGNED-PAYLOAD (https://help.aliyun.com/zh/oss/support/0002-00000214);
+    a header-signed request must carry it (the V4 document lists it among the required headers)."""
     value = headers.get("x-oss-content-sha256")
+    if value is None and required:
+        raise OssError("InvalidArgument", "A V4 header-signed request must carry x-oss-content-sha256: "
+                                          "UNSIGNED-PAYLOAD.", ec="0002-00000214")
     if value is not None and value != "UNSIGNED-PAYLOAD":
-        # OSS documents only UNSIGNED-PAYLOAD for x-oss-content-sha256; a body hash is not verified here.
-        raise OssError("InvalidArgument", "x-oss-content-sha256 must be UNSIGNED-PAYLOAD.")
+        raise OssError("InvalidArgument", "x-oss-content-sha256 must be UNSIGNED-PAYLOAD.", ec="0002-00000214")
 
 
 def _check_header_signature(method, bucket, key, query_pairs, headers, identity, region, now, authorization):
@@ -131,7 +135,7 @@ def _check_header_signature(method, bucket, key, query_pairs, headers, identity,
     moment = parse_stamp(stamp)
     if abs(now - moment) > MAX_SKEW:
         raise _skewed(moment, now)
-    _check_payload_hash(headers)
+    _check_payload_hash(headers, required=True)
     additional = [h.lower() for h in parts.get("AdditionalHeaders", "").split(";") if h]
     for name in additional:
         if name not in {h.lower() for h in headers.keys()}:
@@ -157,7 +161,7 @@ def _check_query_signature(method, bucket, key, query_pairs, headers, identity, 
         raise OssError("InvalidArgument", "x-oss-expires must be 1 to 604800 seconds.")
     if now > parse_stamp(query["x-oss-date"]) + timedelta(seconds=int(expires)):
         raise OssError("AccessDenied", "Request has expired.")
-    _check_payload_hash(headers)
+    _check_payload_hash(headers, required=False)
     signed_pairs = [(n, v) for n, v in query_pairs if n != "x-oss-signature"]
     expected = v4.expected_query_signature(identity.access_key_secret, region, method, bucket, key,
                                            signed_pairs, dict(headers.items()), query["x-oss-date"])
