@@ -258,6 +258,8 @@ def test_public_read_object_is_readable_anonymously(bkt, server):
     assert bkt.get_object_acl("api/public.txt").acl == "public-read"
     raises_oss(lambda: anonymous.delete_object("api/public.txt"), oss2.exceptions.AccessDenied, 403,
                "AccessDenied")
+    raises_oss(lambda: anonymous.get_object("api/public.txt", params={"response-content-type": "text/html"}),
+               oss2.exceptions.InvalidRequest, 400, "InvalidRequest")  # only signed requests may override
     bkt.put_object_acl("api/public.txt", "private")
     raises_oss(lambda: anonymous.get_object("api/public.txt"), oss2.exceptions.AccessDenied, 403, "AccessDenied")
 

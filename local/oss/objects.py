@@ -224,6 +224,9 @@ def get_object(call):
         headers = object_headers(meta, whole=byte_range is None)
         content_type = meta["contentType"]
         overrides = {RESPONSE_OVERRIDES[n]: v for n, v in call.query_pairs if n in RESPONSE_OVERRIDES}
+        if overrides and not call.authenticated:
+            # "OSS不支持在匿名访问的GET请求中自定义响应头" (https://help.aliyun.com/zh/oss/developer-reference/getobject)
+            raise OssError("InvalidRequest", "Anonymous requests cannot override response headers (response-*).")
         if overrides:
             content_type = overrides.pop("Content-Type", content_type)
             headers = [h for h in headers if h[0] not in overrides] + sorted(overrides.items())
