@@ -393,3 +393,13 @@ def test_header_signing_needs_an_unsigned_payload_marker(server, value):
     error = raises_oss(lambda: client.put_object("api/payload.txt", b""), oss2.exceptions.InvalidArgument, 400,
                        "InvalidArgument")
     assert error.ec == "0002-00000214"
+
+
+def test_resumable_download_in_ranges(bkt, tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    bkt.put_object("api/download.bin", data)
+    target = tmp_path / "out.bin"
+    oss2.resumable_download(bkt, "api/download.bin", str(target), multiget_threshold=1024 * 1024,
+                            part_size=1024 * 1024, num_threads=2,
+                            store=oss2.ResumableDownloadStore(root=str(tmp_path / "checkpoints")))
+    assert target.read_bytes() == data
