@@ -8,7 +8,8 @@ LOCAL_OSS_SECURITY_TOKEN (then every request must carry it). Requests are verifi
 (header or query signature, PostObject policy) and refused with OSS's own XML errors. It is strict on
 purpose: whatever it accepts, the tests treat as what real OSS accepts. See docs/local-oss.md.
 
-Modules: sigv4 (who sent it), handler (routing), objects, multipart + uploads, postobject, listing,
+Modules: sigv4 (who sent it), access (who may without), handler (routing), objects, settings (what an
+upload sets), multipart + uploads, postobject, listing,
 bucket (settings, CORS), store (objects on disk), body (streamed bodies), errors, crc64, wire."""
 
 import argparse

@@ -1,136 +1,31 @@
 """Object operations: PutObject, GetObject, HeadObject (and GetObjectMeta), DeleteObject, CopyObject,
-Put/Get/DeleteObjectTagging, Put/GetObjectAcl, and the object settings every upload path applies.
+DeleteMultipleObjects, Put/Get/DeleteObjectTagging, Put/GetObjectAcl.
 
 Documented at https://help.aliyun.com/zh/oss/developer-reference/putobject (and the GetObject, HeadObject,
 DeleteObject, CopyObject, PutObjectTagging pages next to it)."""
 
 import base64
-import mimetypes
 import os
 import re
 import shutil
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from . import callbacks
+from .access import require_owner, require_read, require_write
 from .errors import OssError, not_implemented
+from .settings import (MAX_OBJECT_SIZE, OBJECT_ACLS, check_key, check_tags, forbid_overwrite,
+                       settings_from_headers)
 from .wire import Answer, encode_key, http_time, iso_time, owner, parse_http_time, xml_answer
 
-MAX_OBJECT_SIZE = 5 * 1024 ** 3
-MAX_USER_META = 8 * 1024
-OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
-STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 NEEDS_RESTORE = ("Archive", "ColdArchive", "DeepColdArchive")
-STORED_HEADERS = ("Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires")
 RESPONSE_OVERRIDES = {"response-content-type": "Content-Type", "response-content-language": "Content-Language",
                       "response-expires": "Expires", "response-cache-control": "Cache-Control",
                       "response-content-disposition": "Content-Disposition",
                       "response-content-encoding": "Content-Encoding"}
-_META_NAME_RE = re.compile(r"^x-oss-meta-[A-Za-z0-9-]+$")
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-NO_ACL_RIGHT = "You have no right to access this object because of bucket acl."
 
 
-# --- keys and settings -----------------------------------------------------------------------------
-
-def check_key(key):
-    raw = key.encode("utf-8")
-    if not 1 <= len(raw) <= 1023 or key.startswith(("/", "\\")) or "\r" in key or "\n" in key:
-        raise OssError("InvalidObjectName", "The specified object is not valid.")
-
-
-def object_settings(lookup, items, key, default_type=None):
-    """What an upload sets on the object, from request headers or PostObject form fields.
-    `lookup(lower-case name)` → value or None; `items`: every (name, value) (for x-oss-meta-*)."""
-    content_type = lookup("content-type") or default_type or mimetypes.guess_type(key)[0] \
-        or "application/octet-stream"
-    stored = {name: lookup(name.lower()) for name in STORED_HEADERS if lookup(name.lower()) is not None}
-    user_meta, size = {}, 0
-    for name, value in items:
-        lower = name.lower()
-        if lower.startswith("x-oss-meta-"):
-            if not _META_NAME_RE.match(lower):
-                raise OssError("InvalidArgument", "The user metadata name %s has characters OSS does not allow "
-                                                  "(letters, digits and - only)." % name, ec="0011-00000004")
-            user_meta[lower] = value
-            size += len(lower.encode()) + len(value.encode())
-    if size > MAX_USER_META:
-        raise OssError("InvalidArgument", "Your metadata headers exceed the maximum allowed metadata size (8 KB).",
-                       ec="0011-00000002")
-    acl = lookup("x-oss-object-acl") or "default"
-    if acl not in OBJECT_ACLS:
-        raise OssError("InvalidArgument", "no such object access control exists", ArgumentName="x-oss-object-acl",
-                       ArgumentValue=acl)
-    storage_class = lookup("x-oss-storage-class") or "Standard"
-    if storage_class not in STORAGE_CLASSES:
-        raise OssError("InvalidArgument", "Invalid storage class: %s." % storage_class,
-                       ArgumentName="x-oss-storage-class", ArgumentValue=storage_class)
-    tags = parse_tagging_header(lookup("x-oss-tagging"))
-    return {"contentType": content_type, "headers": stored, "userMeta": user_meta, "acl": acl,
-            "storageClass": storage_class, "tags": tags}
-
-
-def settings_from_headers(call, default_type=None):
-    return object_settings(lambda name: call.headers.get(name), call.headers.items(), call.key, default_type)
-
-
-def parse_tagging_header(value):
-    if value is None:
-        return {}
-    return check_tags(parse_qsl(value, keep_blank_values=True))
-
-
-def check_tags(pairs):
-    """Tag rules (https://help.aliyun.com/zh/oss/user-guide/object-tagging-8): at most 10, key 1..128
-    characters, value up to 256, keys unique."""
-    tags = {}
-    for name, value in pairs:
-        if not 1 <= len(name) <= 128:
-            raise OssError("InvalidTag", "The tag key must be 1 to 128 characters.")
-        if len(value) > 256:
-            raise OssError("InvalidTag", "The tag value must be at most 256 characters.")
-        if name in tags:
-            raise OssError("InvalidTag", "Tag keys must be unique: %s." % name)
-        tags[name] = value
-    if len(tags) > 10:
-        raise OssError("InvalidTag", "An object can have at most 10 tags.")
-    return tags
-
-
-def forbid_overwrite(call):
-    return parse_forbid_overwrite(call.header("x-oss-forbid-overwrite"))
-
-
-def parse_forbid_overwrite(value):
-    """x-oss-forbid-overwrite is `true` or `false` (https://help.aliyun.com/zh/oss/user-guide/0017-00000279)."""
-    if value is None:
-        return False
-    if value.strip().lower() not in ("true", "false"):
-        raise OssError("InvalidArgument", "x-oss-forbid-overwrite must be true or false.", ec="0017-00000279",
-                       ArgumentName="x-oss-forbid-overwrite", ArgumentValue=value)
-    return value.strip().lower() == "true"
-
-
-# --- access ----------------------------------------------------------------------------------------
-
-def effective_acl(call, meta):
-    object_acl = (meta or {}).get("acl", "default")
-    return call.oss.settings.acl if object_acl == "default" else object_acl
-
-
-def require_read(call, meta):
-    if not call.authenticated and effective_acl(call, meta) not in ("public-read", "public-read-write"):
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
-
-def require_write(call):
-    if not call.authenticated and call.oss.settings.acl != "public-read-write":
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
-
-def require_owner(call):
-    if not call.authenticated:
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
+# --- answers ---------------------------------------------------------------------------------------
 
 def no_such_key(call):
     return OssError("NoSuchKey", "The specified key does not exist.", Key=call.key)
@@ -141,8 +36,6 @@ def existing(call, meta):
         raise no_such_key(call)
     return meta
 
-
-# --- answers ---------------------------------------------------------------------------------------
 
 def object_headers(meta, whole=True):
     headers = [("ETag", '"%s"' % meta["etag"]), ("Last-Modified", http_time(meta["lastModified"])),

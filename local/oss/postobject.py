@@ -17,7 +17,7 @@ from .. import formdata, v4
 from . import callbacks
 from .crc64 import crc64
 from .errors import OssError
-from .objects import MAX_OBJECT_SIZE, check_key, object_settings, parse_forbid_overwrite
+from .settings import MAX_OBJECT_SIZE, check_key, object_settings, parse_forbid_overwrite
 from .sigv4 import SIGNATURE_MISMATCH, check_credential
 from .wire import Answer, element
 
