@@ -409,3 +409,26 @@ def test_bucket_settings(server):
     with pytest.raises(oss.exceptions.OperationError) as caught:
         client.get_bucket_info(oss.GetBucketInfoRequest(bucket="another-bucket"))
     assert_refused(caught, "NoSuchBucket", 404)
+
+
+def test_downloader_copier_and_batch_delete(server, tmp_path):
+    client = make_client(server)
+    data = random_file(tmp_path / "src.bin", 3 * PART + 500)
+    put(client, "sdk/v2/tools/src.bin", data, content_type="application/octet-stream")
+
+    downloaded = client.downloader(part_size=PART, parallel_num=2).download_file(  # ranged GETs, CRC-64 checked
+        oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/tools/src.bin"), str(tmp_path / "down.bin"))
+    assert downloaded.written == len(data) and (tmp_path / "down.bin").read_bytes() == data
+
+    # within one bucket the copier's "shallow copy" is one CopyObject (UploadPartCopy only with disable_shallow_copy)
+    client.copier(part_size=PART, multipart_copy_threshold=PART).copy(oss.CopyObjectRequest(
+        bucket=BUCKET, key="sdk/v2/tools/copy.bin", source_bucket=BUCKET, source_key="sdk/v2/tools/src.bin"))
+    got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/tools/copy.bin"))
+    assert got.body.read() == data and got.hash_crc64 == crc64(data)
+
+    keys = ["sdk/v2/tools/src.bin", "sdk/v2/tools/copy.bin", "sdk/v2/tools/ä b+c"]
+    result = client.delete_multiple_objects(oss.DeleteMultipleObjectsRequest(
+        bucket=BUCKET, objects=[oss.DeleteObject(key=key) for key in keys]))
+    assert result.status_code == 200 and sorted(o.key for o in result.deleted_objects) == sorted(keys)
+    for key in keys:
+        assert_absent(client, key)
