@@ -53,7 +53,7 @@ def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=
     cfg.region = region
     cfg.endpoint = endpoint or server.endpoint
     cfg.use_path_style = True
-    cfg.retry_max_attempts = retry_max_attempts  # 1: a refusal is answered once, not retried (nor clock-corrected)
+    cfg.retry_max_attempts = retry_max_attempts  # 1: a refusal (even RequestTimeTooSkewed) is not retried
     if http_client is not None:
         cfg.http_client = http_client
     return oss.Client(cfg)
