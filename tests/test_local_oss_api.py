@@ -436,3 +436,11 @@ def test_overwrites_never_show_half_an_object(bkt, server):
     stop.set()
     threads[0].join()
     assert problems == [] and seen  # every read was one whole version, with its own ETag and CRC
+
+
+def test_get_object_meta(bkt):
+    bkt.put_object("api/meta-only.txt", b"12345", headers={"Content-Type": "text/plain", "x-oss-meta-a": "1"})
+    meta = bkt.get_object_meta("api/meta-only.txt")
+    assert (meta.content_length, meta.etag) == (5, hashlib.md5(b"12345").hexdigest().upper())
+    assert "x-oss-meta-a" not in meta.headers and meta.headers["x-oss-last-access-time"]
+    assert bkt.object_exists("api/meta-only.txt") and not bkt.object_exists("api/meta-missing.txt")

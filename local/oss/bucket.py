@@ -159,7 +159,7 @@ def get_bucket_info(call):
         ("Location", "oss-%s" % oss.region), ("StorageClass", "Standard"),
         ("TransferAcceleration", "Disabled"), ("CrossRegionReplication", "Disabled"),
         ("Name", oss.bucket), ("ResourceGroupId", "rg-local"), ("Owner", owner()),
-        ("AccessControlList", [("Grant", oss.settings.acl)]), ("Comment", ""),
+        ("AccessControlList", [("Grant", oss.settings.acl)]), ("Comment", ""), ("BlockPublicAccess", "false"),
         ("DataRedundancyType", "LRS"),
         ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
         ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),

@@ -123,6 +123,11 @@ def get_object(call):
         if overrides:
             content_type = overrides.pop("Content-Type", content_type)
             headers = [h for h in headers if h[0] not in overrides] + sorted(overrides.items())
+        if "objectMeta" in call.params:  # GetObjectMeta: the size, ETag and time only
+            source.close()
+            headers = [h for h in headers if h[0] in ("ETag", "Last-Modified", "x-oss-hash-crc64ecma")]
+            return Answer(200, headers=headers + [("x-oss-last-access-time", http_time(meta["lastModified"]))],
+                          length=size)
         if byte_range is None:
             return Answer(200, headers=headers, content_type=content_type, stream=source, length=size)
         start, end = byte_range
