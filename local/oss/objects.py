@@ -118,7 +118,8 @@ def get_object(call):
         content_type = meta["contentType"]
         overrides = {RESPONSE_OVERRIDES[n]: v for n, v in call.query_pairs if n in RESPONSE_OVERRIDES}
         if overrides and not call.authenticated:
-            # "OSS不支持在匿名访问的GET请求中自定义响应头" (https://help.aliyun.com/zh/oss/developer-reference/getobject)
+            # "OSS不支持在匿名访问的GET请求中自定义响应头"
+            # (https://help.aliyun.com/zh/oss/developer-reference/getobject)
             raise OssError("InvalidRequest", "Anonymous requests cannot override response headers (response-*).")
         if overrides:
             content_type = overrides.pop("Content-Type", content_type)

@@ -83,7 +83,8 @@ def _field_value(name, fields, bucket):
 def check_condition(condition, fields, bucket, size):
     if isinstance(condition, dict):
         if len(condition) != 1:
-            raise OssError("InvalidPolicyDocument", "Invalid Policy: a simple condition must have exactly one property.")
+            raise OssError("InvalidPolicyDocument",
+                           "Invalid Policy: a simple condition must have exactly one property.")
         (name, expected), = condition.items()
         if _field_value("$" + name, fields, bucket) != expected:
             raise _policy_failed(["eq", "$" + name, expected])

@@ -1,6 +1,7 @@
 """Who sent a request: V4 header signature, V4 query signature (presigned URL), or nobody (anonymous).
 
-Rules from the OSS V4 documentation (https://help.aliyun.com/zh/oss/developer-reference/recommend-to-use-signature-version-4)
+Rules from the OSS V4 documentation
+(https://help.aliyun.com/zh/oss/developer-reference/recommend-to-use-signature-version-4)
 and the official SDKs' signers: the signing time is x-oss-date; the credential scope's day is its date; a
 request more than 15 minutes off the server's clock is RequestTimeTooSkewed; a presigned URL lives
 x-oss-expires (1..604800) seconds; a configured STS token must be carried and signed."""
@@ -48,7 +49,8 @@ def check_credential(fields, identity, region, now):
     """x-oss-credential, x-oss-date and the security token; returns the credential's day."""
     parts = fields["x-oss-credential"].split("/")
     if len(parts) != 5 or parts[3:] != ["oss", "aliyun_v4_request"]:
-        raise OssError("InvalidArgument", "x-oss-credential must be <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request.")
+        raise OssError("InvalidArgument",
+                       "x-oss-credential must be <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request.")
     key_id, day, cred_region = parts[:3]
     if key_id != identity.access_key_id:
         raise OssError("InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.",
@@ -72,7 +74,8 @@ def check_credential(fields, identity, region, now):
 
 
 def _skewed(stamp, now):
-    return OssError("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.",
+    return OssError("RequestTimeTooSkewed",
+                    "The difference between the request time and the current time is too large.",
                     RequestTime=stamp.strftime("%Y%m%dT%H%M%SZ"), ServerTime=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
 
