@@ -13,18 +13,7 @@ import pytest
 import requests
 
 from localoss import AK, BUCKET, REGION, SK, TOKEN, auth, bucket, running_oss, sdk_crc64
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-api")) as info:
-        yield info
-
-
-@pytest.fixture
-def bkt(server):
-    server["clock"].offset = timedelta()
-    return bucket(server["endpoint"])
+from localoss import bkt, server  # noqa: F401 - fixtures
 
 
 def raises_oss(call, klass, status, code):

@@ -6,29 +6,16 @@ import os
 import threading
 import time
 import tracemalloc
-from datetime import timedelta
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import oss2
-import pytest
 
-from localoss import bucket, running_oss, sdk_crc64
+from localoss import bucket, sdk_crc64
+from localoss import bkt, server  # noqa: F401 - fixtures
 from test_local_oss_api import raises_oss
 
 KB = 1024
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-multipart")) as info:
-        yield info
-
-
-@pytest.fixture
-def bkt(server):
-    server["clock"].offset = timedelta()
-    return bucket(server["endpoint"])
 
 
 def upload_parts(bkt, key, chunks, **init_headers):

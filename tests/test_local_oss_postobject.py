@@ -12,15 +12,10 @@ import pytest
 import requests
 
 from formpost import encode_form, oss_error_code, post_form
-from localoss import AK, BUCKET, REGION, SK, TOKEN, bucket, running_oss, sdk_crc64
+from localoss import AK, BUCKET, REGION, SK, TOKEN, bucket, sdk_crc64
+from localoss import server  # noqa: F401 - fixtures
 from ossgate import policy
 from ossgate.credentials import Credentials
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-post")) as info:
-        yield info
 
 
 def form(key, **extra):
