@@ -131,8 +131,8 @@ def moderate_upload(inv, result, callback_body):
     key, content_type = result["key"], result.get("mimeType")
     if moderation.checks(inv.config, key, content_type):
         openid = moderation.openid_from_callback(inv.config, key, callback_body)
-        result["moderation"] = moderation.start_check(
-            inv.config, inv.moderation_credentials(), inv.app.wechat_tokens, key, content_type, openid, inv.now, inv.log)
+        result["moderation"] = moderation.start_check(inv.config, inv.moderation_credentials(), inv.app.wechat_tokens,
+                                                      key, content_type, openid, inv.now, inv.log)
     return result
 
 

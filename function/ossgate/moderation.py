@@ -222,8 +222,10 @@ def start_check(config, credentials, tokens, key, content_type, openid, now, log
 
 
 def _verdict(event):
+    """(trace_id, suggest) of a media-check event; suggest None when WeChat reports a failed check; (None, None)
+    for events of other kinds."""
     if event.get("Event") not in (None, "wxa_media_check"):
-        return None, "not a media check event"
+        return None, None
     trace_id = event.get("trace_id")
     if not isinstance(trace_id, str) or not _TRACE_ID_RE.fullmatch(trace_id):
         raise RequestError("bad_request", "the push carries no valid trace_id")
