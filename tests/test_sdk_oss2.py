@@ -267,14 +267,15 @@ def test_presigned_put_with_an_unsigned_content_type_is_refused(server):
 def test_a_wrong_credential_is_refused(server, wrong, klass, code, status):
     if "token" in wrong and not server.security_token:
         pytest.skip("the no-token server has no token to get wrong")
+    key = "sdk/oss2/wrong-%s.txt" % code
     bucket = make_bucket(server, **wrong)
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object("sdk/oss2/wrong.txt", b"x")
+        bucket.put_object(key, b"x")
     assert_refused(caught, klass, code, status)
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object_with_url(bucket.sign_url("PUT", "sdk/oss2/wrong.txt", 60), b"x")
+        bucket.put_object_with_url(bucket.sign_url("PUT", key, 60), b"x")
     assert_refused(caught, klass, code, status)
-    assert_absent(make_bucket(server), "sdk/oss2/wrong.txt")
+    assert_absent(make_bucket(server), key)
 
 
 class ChangeAfterSigning(oss2.ProviderAuthV4):
@@ -292,12 +293,12 @@ class ChangeAfterSigning(oss2.ProviderAuthV4):
 def test_a_header_changed_after_signing_is_refused(server, changes):
     auth_class = type("Change", (ChangeAfterSigning,), {"changes": changes})
     bucket = make_bucket(server, auth_class=auth_class)
+    key = "sdk/oss2/changed-%s.txt" % next(iter(changes)).lower()
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object("sdk/oss2/changed.txt", b"x", headers={"Content-Type": "text/plain",
-                                                                 "x-oss-meta-owner": "alice",
-                                                                 "x-oss-forbid-overwrite": "true"})
+        bucket.put_object(key, b"x", headers={"Content-Type": "text/plain", "x-oss-meta-owner": "alice",
+                                              "x-oss-forbid-overwrite": "true"})
     assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
-    assert_absent(make_bucket(server), "sdk/oss2/changed.txt")
+    assert_absent(make_bucket(server), key)
 
 
 def test_a_presigned_url_is_good_for_its_own_request_only(server):
