@@ -29,10 +29,11 @@ class LocalOssProcess:
 
 
 @contextmanager
-def local_oss(data_dir, with_token):
-    """`python -m local.oss --port 0` with a fresh credential (and an STS token when `with_token`)."""
-    secret = secrets.token_urlsafe(24)
-    token = "CAIS" + secrets.token_urlsafe(32) if with_token else None
+def local_oss(data_dir, with_token, same_as=None):
+    """`python -m local.oss --port 0` with a fresh credential (and an STS token when `with_token`), or, for a
+    restart over the same data, the credential of the LocalOssProcess `same_as`."""
+    secret = same_as.access_key_secret if same_as else secrets.token_urlsafe(24)
+    token = same_as.security_token if same_as else ("CAIS" + secrets.token_urlsafe(32) if with_token else None)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "OSS_", "LOCAL_OSS_"))}
     env.update({"LOCAL_OSS_ACCESS_KEY_ID": ACCESS_KEY_ID, "LOCAL_OSS_ACCESS_KEY_SECRET": secret})
     if token:
