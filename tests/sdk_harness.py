@@ -4,6 +4,7 @@ port with one credential, and a TCP proxy whose network can be cut mid-upload.""
 import os
 import re
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -43,7 +44,8 @@ def local_oss(data_dir, with_token, same_as=None):
          "--region", REGION],
         cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        line = process.stdout.readline() if ready else ""
         match = _BANNER_PORT.search(line)
         if not match:
             process.kill()
