@@ -233,3 +233,11 @@ def test_copy_object_is_limited_to_1_gb(bkt, monkeypatch):
     part = bkt.upload_part_copy(BUCKET, "mp/big-source.bin", None, "mp/big-copy.bin", upload_id, 1)
     bkt.complete_multipart_upload("mp/big-copy.bin", upload_id, [oss2.models.PartInfo(1, part.etag)])
     assert bkt.get_object("mp/big-copy.bin").read() == b"x" * 2048
+
+
+def test_list_multipart_uploads_pages_through_uploads_of_one_key(bkt):
+    ids = [bkt.init_multipart_upload("lmu-same/key").upload_id for _ in range(3)]
+    listed = [u.upload_id for u in oss2.MultipartUploadIterator(bkt, prefix="lmu-same/", max_uploads=1)]
+    assert listed == ids  # oldest first, each exactly once
+    for upload_id in ids:
+        bkt.abort_multipart_upload("lmu-same/key", upload_id)

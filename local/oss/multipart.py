@@ -253,12 +253,15 @@ def list_uploads(call):
     id_marker = call.params.get("upload-id-marker", "")
     max_uploads = _int_param(call, "max-uploads", 1000, 1, 1000)
     entries, prefixes = [], []
-    for record in oss.uploads.all():
+    records = oss.uploads.all()  # by key, then initiation time: the marker is a position in that order
+    marker_at = next(((r["initiated"], r["uploadId"]) for r in records
+                      if r["key"] == key_marker and r["uploadId"] == id_marker), None)
+    for record in records:
         key = record["key"]
         if not key.startswith(prefix):
             continue
         if key_marker and (key.encode() < key_marker.encode() or
-                           (key == key_marker and (not id_marker or record["uploadId"] <= id_marker))):
+                           (key == key_marker and _before_marker(record, id_marker, marker_at))):
             continue
         if delimiter:
             cut = key.find(delimiter, len(prefix))
@@ -287,6 +290,15 @@ def list_uploads(call):
                                         ("StorageClass", record["settings"].get("storageClass", "Standard")),
                                         ("Initiated", iso_time(record["initiated"]))]))
     return xml_answer("ListMultipartUploadsResult", children)
+
+
+def _before_marker(record, id_marker, marker_at):
+    """Whether an upload of the marker key comes at or before upload-id-marker (all of them without one)."""
+    if not id_marker:
+        return True
+    if marker_at is None:
+        return record["uploadId"] <= id_marker
+    return (record["initiated"], record["uploadId"]) <= marker_at
 
 
 __all__ = ["initiate", "upload_part", "upload_part_copy", "list_parts", "complete", "abort", "list_uploads", "no_such_upload"]
