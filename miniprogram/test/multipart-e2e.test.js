@@ -12,7 +12,7 @@ const path = require('node:path')
 const { createUploader } = require('../ossgate')
 const checkpoints = require('../ossgate/checkpoints')
 const { createWx } = require('./wx-standin')
-const { cuttingProxy } = require('./faulty-proxy')
+const { cuttingProxy, answerLosingProxy } = require('./faulty-proxy')
 const get = require('./http-get')
 const { startStack } = require('./stack')
 
@@ -214,4 +214,25 @@ test('WeChat\'s default content-type leaking into a part is refused by OSS (why 
   })
   const put = wx.requests.find((r) => r.method === 'PUT')
   assert.equal(put.header['content-type'], 'application/json')
+})
+
+test('complete\'s answer lost on the way: the retry finds the upload gone and the error names the stored key', async () => {
+  const file = writeFile('lost.bin', 11 * MiB)
+  let completes = 0
+  const proxy = await answerLosingProxy(stack.fc, (req) => req.url === '/v1/multipart/complete' && ++completes === 1)
+  try {
+    const storage = new Map()
+    const wx = createWx({ storage })
+    const uploader = createUploader({ baseUrl: proxy.url, platform: 'wx', api: wx, auth: 'wechat', partSize: MiB, retryDelays: [5, 5, 5] })
+    const error = await uploader.upload({ filePath: file.path }).then(() => null, (e) => e)
+    assert.deepEqual(proxy.lost, ['/v1/multipart/complete'])
+    assert.equal(completes, 2)
+    assert.equal(error.code, 'complete_refused')
+    assert.equal(error.signerCode, 'no_such_upload')
+    assert.match(error.message, /most likely stored/)
+    assert.equal(await stored(uploader, error.key), file.md5, 'the key the error names holds the file')
+    assert.equal([...storage.keys()].filter((k) => k.startsWith(checkpoints.PREFIX)).length, 0)
+  } finally {
+    proxy.close()
+  }
 })
