@@ -61,15 +61,20 @@ def _bucket_endpoint(config):
 
 
 def presigned_get(config, credentials, key, now, content_disposition=None):
-    import oss2
-
     now = now.replace(microsecond=0)
     expiration = tickets.expiration_for(now, config.download_ttl, credentials)
     ttl = int((expiration - now).total_seconds())
+    url = sign_get(config, credentials, key, ttl, content_disposition)
+    return {"url": url, "expiresAt": tickets.iso_utc(now + timedelta(seconds=ttl))}
+
+
+def sign_get(config, credentials, key, ttl_seconds, content_disposition=None):
+    """A V4 presigned GET for `key` on the host clients upload to, valid `ttl_seconds`."""
+    import oss2
+
     auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
         credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
     endpoint, is_cname = _bucket_endpoint(config)
     bucket = oss2.Bucket(auth, endpoint, config.bucket, is_cname=is_cname, region=config.region)
     params = {"response-content-disposition": content_disposition} if content_disposition else None
-    url = bucket.sign_url("GET", key, ttl, slash_safe=True, params=params)
-    return {"url": url, "expiresAt": tickets.iso_utc(now + timedelta(seconds=ttl))}
+    return bucket.sign_url("GET", key, ttl_seconds, slash_safe=True, params=params)

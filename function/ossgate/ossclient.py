@@ -74,20 +74,23 @@ def _calling(action):
         raise translate(exc, action) from None
 
 
+def bucket_for(config, credentials, timeout, session=None):
+    """An oss2 Bucket of `config` signed (V4) with `credentials`, over the instance's shared session."""
+    import oss2
+
+    auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
+        credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
+    # enable_crc off: the function never holds the bytes whose CRC it could compare.
+    return oss2.Bucket(auth, config.endpoint, config.bucket, session=session or _session(),
+                       connect_timeout=timeout, region=config.region, enable_crc=False)
+
+
 class OssClient:
     """The bucket of `config`, signed with `credentials` (V4); methods make exactly one request each."""
 
     def __init__(self, config, credentials, session=None):
-        import oss2
-
-        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
-            credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
-        session = session or _session()
-
         def bucket(timeout):
-            # enable_crc off: the function never holds the bytes whose CRC it could compare.
-            return oss2.Bucket(auth, config.endpoint, config.bucket, session=session, connect_timeout=timeout,
-                               region=config.region, enable_crc=False)
+            return bucket_for(config, credentials, timeout, session)
 
         self._bucket = bucket(TIMEOUT)
         self._slow_bucket = bucket(COMPLETE_TIMEOUT)
@@ -122,9 +125,19 @@ class OssClient:
                 key, upload_id, [oss2.models.PartInfo(number, etag) for number, etag in parts], headers=headers)
             body = result.resp.read()
         if result.status == 203:  # the object is stored, but OSS's call to the callback URL failed
-            raise OssCallError("upstream_error", "the object was stored but its upload callback failed (request id %s)"
+            raise OssCallError("callback_failed", "the object was stored but its upload callback failed (request id %s)"
                                % (result.request_id or "-"), "CallbackFailed", result.request_id)
         return (result.etag or "").strip('"'), body
+
+    def stored_size(self, key):
+        """The object's size, or None when there is no such object (HeadObject)."""
+        import oss2
+
+        with _calling("look the object up"):
+            try:
+                return int(self._bucket.head_object(key).content_length)
+            except oss2.exceptions.NotFound:
+                return None
 
     def abort_multipart(self, key, upload_id):
         with _calling("abort the upload"):

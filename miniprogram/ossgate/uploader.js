@@ -234,6 +234,10 @@ function createUploader (options) {
     download: function (key, signal) {
       return callSigner('/v1/downloads', { key: key }, signal, function (body) { return body.url })
     },
+    // MODERATION=wechat: {key, moderation: 'pending' | 'pass' | 'review' | 'risky' | 'unchecked'}
+    moderationStatus: function (key, signal) {
+      return callSigner('/v1/moderation/status', { key: key }, signal, function (body) { return body.moderation })
+    },
     get adapter () { return adapter }
   }
 }

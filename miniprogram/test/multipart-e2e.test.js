@@ -22,7 +22,7 @@ let stack
 let dir
 
 test.before(async () => {
-  stack = await startStack({ UPLOAD_PROFILES: PROFILES, CALLBACK_URL: '' })
+  stack = await startStack({ UPLOAD_PROFILES: PROFILES })
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-mp-'))
 })
 test.after(async () => {
@@ -68,6 +68,9 @@ test('a 100 MB file through the wx stand-in: parts with exactly the signed heade
   assert.equal(res.size, 100 * MiB)
   assert.match(res.key, /^uploads\/u[0-9a-f]{31}\/default\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}.*\.mp4$/)
   assert.equal(res.resumed, undefined)
+  assert.equal(res.data.key, res.key, 'the verified upload callback answered through the complete')
+  assert.equal(res.data.size, 100 * MiB)
+  assert.equal(res.data.mimeType, 'video/mp4')
   const parts = puts(wx)
   assert.ok(parts.length >= 10, 'several parts: ' + parts.length)
   assert.equal(parts.reduce((sum, p) => sum + p.bytes, 0), 100 * MiB, 'each byte sent once')
