@@ -61,13 +61,25 @@ def create_upload(inv):
         from . import callbacks
 
         callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
-    return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
-                                      inv.app.random_id(), callback_fields)
+    ticket = tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
+                                   inv.app.random_id(), callback_fields)
+    charge_ticket(inv, user_id, ticket_request.profile, ticket_request.size)
+    return 200, ticket
 
 
 def generate_signature(inv):
     user_id = inv.user_id()
-    return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
+    signature = tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
+    # The seed's form declares no size: it is charged the most its policy lets through.
+    charge_ticket(inv, user_id, "default", inv.config.profiles["default"].max_size)
+    return 200, signature
+
+
+def charge_ticket(inv, user_id, profile, size):
+    """Count one ticket against the caller's quotas (a no-op when QUOTA_REDIS_URL is unset). Called after every
+    other check passed, so a refused request counts nothing; QuotaError 429 / 503 when quotas refuse."""
+    if inv.config.quotas:
+        inv.app.quotas.charge(user_id, profile, size, inv.now, inv.app.random_id(), inv.request.request_id)
 
 
 def create_session(inv):
@@ -120,6 +132,8 @@ class App:
         self.logger = logger or JsonLogger()
         self.routes = routes or ROUTES
         self._callback_keys = callback_keys
+        self._quotas = None
+        self._quotas_lock = threading.Lock()
 
     @property
     def credentials_provider(self):
@@ -135,6 +149,16 @@ class App:
 
             self._callback_keys = PublicKeyCache()
         return self._callback_keys
+
+    @property
+    def quotas(self):
+        """One quotas.Quotas per instance (its Redis connection pool is reused across invocations)."""
+        with self._quotas_lock:
+            if self._quotas is None:
+                from .quotas import Quotas
+
+                self._quotas = Quotas(self.config, self.logger, self._secrets())
+        return self._quotas
 
     @property
     def config(self):
@@ -158,7 +182,8 @@ class App:
             route = request.path
             status, body, headers = self._dispatch(request, context)
         except OssgateError as exc:
-            status, body, headers = exc.status, exc.to_body(request.request_id if request else fallback_id), {}
+            status, body = exc.status, exc.to_body(request.request_id if request else fallback_id)
+            headers = exc.headers
             if exc.code == "method_not_allowed" and route in self.routes:
                 headers = {"Allow": ", ".join(sorted(self.routes[route]) + ["OPTIONS"])}
         except Exception as exc:  # the contract: anything unexpected is a 500 with the request id, logged

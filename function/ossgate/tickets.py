@@ -104,7 +104,9 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
                     ("x-oss-forbid-overwrite", "true")]
     extra_fields.extend((callback_fields or {}).items())
 
-    conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
+    # With quotas on, bytesPerDay counts declared sizes, so the form may carry no more than the declared size.
+    largest = request.size if config.quotas else profile.max_size
+    conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, largest]]
     conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]
 
     signed = policy.signed_form_fields(credentials, config.region, now, expiration, conditions)
