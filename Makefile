@@ -9,7 +9,7 @@ NODE_STAMP := miniprogram/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test test-python test-js chromium bench build deploy invoke clean
+.PHONY: help local test test-python test-js chromium redis bench build deploy invoke clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
@@ -32,19 +32,24 @@ $(NODE_STAMP): miniprogram/package.json miniprogram/package-lock.json
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# Quota tests and `make bench` start Debian's redis-server on free ports (no persistence); installed when missing.
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	@test -x $(REDIS_SERVER) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
+
 local: $(STAMP)
 	$(PY) -m local.dev
 
 test: test-python test-js
 
-test-python: $(STAMP)
-	$(PY) -m pytest -q tests
+test-python: $(STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) -m pytest -q tests
 
 test-js: $(STAMP) $(NODE_STAMP) chromium
 	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/*.test.js
 
-bench: $(STAMP)
-	$(PY) bench/bench.py
+bench: $(STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) bench/bench.py
 
 build: $(STAMP)
 	$(PY) tools/vendor.py --target function/python

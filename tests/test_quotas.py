@@ -301,3 +301,23 @@ def test_redis_is_imported_only_with_quotas_on(redis_server):
         assert out.returncode == 0, out.stderr
         outputs.append(out.stdout.strip().splitlines()[-1])
     assert outputs == ["False", "True"]
+
+
+def test_make_local_with_redis_enforces_quotas_over_http_and_oss_refuses_more_than_declared(tmp_path):
+    from formpost import encode_form, http, oss_error_code
+    from stack import local_stack
+
+    quotas = json.dumps({"*": {"uploadsPerDay": 2}})
+    with local_stack(tmp_path, AUTH_MODE="anonymous", CALLBACK_URL="", LOCAL_REDIS="1", QUOTAS=quotas) as info:
+        assert info["quotas"] is True
+        answers = [http("POST", info["fc"] + "/v1/uploads", json.dumps({"size": 3}).encode(),
+                        {"Content-Type": "application/json"}) for _ in range(3)]
+        assert [a[0] for a in answers] == [200, 200, 429]
+        assert int(answers[2][1]["Retry-After"]) > 0
+        assert json.loads(answers[2][2])["error"]["code"] == "quota_exceeded"
+        ticket = json.loads(answers[0][2])
+        body, content_type = encode_form(ticket["fields"], b"abcd")  # one byte more than declared
+        status, _, answer = http("POST", ticket["url"], body, {"Content-Type": content_type})
+        assert (status, oss_error_code(answer)) == (400, "EntityTooLarge")
+        body, content_type = encode_form(ticket["fields"], b"abc")
+        assert http("POST", ticket["url"], body, {"Content-Type": content_type})[0] == 200
