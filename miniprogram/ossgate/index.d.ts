@@ -14,7 +14,7 @@ export interface AbortSignalLike {
 }
 
 export interface RetryRule {
-  when: Partial<Record<'code' | 'source' | 'ossCode' | 'ossMessage' | 'status', unknown>>
+  when: Partial<Record<'code' | 'source' | 'ossCode' | 'ossMessage' | 'status' | 'retryAfter', unknown>>
   then: 'retry' | 'new_ticket' | 'relogin' | 'fail'
 }
 
@@ -77,6 +77,8 @@ export interface Uploader {
 export type UploadErrorCode =
   | 'invalid_argument' | 'file_unreadable' | 'empty_file' | 'network' | 'aborted' | 'login_failed'
   | 'ticket_refused' | 'signer_unavailable' | 'oss_rejected' | 'callback_failed'
+  /** A per-user quota (ticketsPerMinute, uploadsPerDay, bytesPerDay) refused the ticket: see retryAfter */
+  | 'quota_exceeded'
 
 export class UploadError extends Error {
   name: 'UploadError'
@@ -92,6 +94,8 @@ export class UploadError extends Error {
   hint?: string
   source?: 'signer' | 'oss'
   cause?: unknown
+  /** Seconds until asking again can succeed (a 429's Retry-After header or the error body's retryAfter) */
+  retryAfter?: number
 }
 
 export interface Adapter {

@@ -1,6 +1,8 @@
 'use strict'
 // Retry rules as data: the first rule whose `when` matches a failure decides what happens next.
-// Failures are described as { source: 'signer' | 'oss', code, status, ossCode, ossMessage }.
+// Failures are described as { source: 'signer' | 'oss', code, status, ossCode, ossMessage, retryAfter }.
+
+var MAX_RETRY_AFTER_SECONDS = 5
 
 var RULES = [
   { when: { code: 'aborted' }, then: 'fail' },
@@ -8,6 +10,9 @@ var RULES = [
   { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
   { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
+  // A 429 that asks for more than a few seconds (a quota that resets in a minute or tomorrow) is final:
+  // asking again sooner would only be refused again.
+  { when: { status: 429, retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
   { when: {}, then: 'fail' }
@@ -41,4 +46,11 @@ function backoff (attempt, delays, random) {
   return Math.round(ceiling / 2 + (random || Math.random)() * ceiling / 2)
 }
 
-module.exports = { RULES: RULES, DEFAULT_DELAYS: DEFAULT_DELAYS, decide: decide, backoff: backoff }
+// The wait before retry number `attempt`: the backoff, but never less than the server's Retry-After.
+function delayFor (failure, attempt, delays, random) {
+  var wait = backoff(attempt, delays, random)
+  return failure && typeof failure.retryAfter === 'number' ? Math.max(wait, failure.retryAfter * 1000) : wait
+}
+
+module.exports = { RULES: RULES, DEFAULT_DELAYS: DEFAULT_DELAYS, MAX_RETRY_AFTER_SECONDS: MAX_RETRY_AFTER_SECONDS,
+  decide: decide, backoff: backoff, delayFor: delayFor }
