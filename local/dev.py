@@ -79,12 +79,12 @@ def start_redis(data_dir):
     """redis-server on a free port, no RDB or AOF, its working dir under the data dir → (process, port)."""
     import shutil
 
-    server = shutil.which("redis-server") or "/usr/sbin/redis-server"
+    server = os.environ.get("OSSGATE_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
     port = free_port()
     folder = os.path.join(data_dir, ".redis")
     os.makedirs(folder, exist_ok=True)
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", folder, "--loglevel", "warning"])
+                                "--appendonly", "no", "--dir", folder, "--loglevel", "warning", "--logfile", "redis.log"])
     return process, port
 
 
