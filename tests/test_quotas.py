@@ -321,3 +321,18 @@ def test_make_local_with_redis_enforces_quotas_over_http_and_oss_refuses_more_th
         assert (status, oss_error_code(answer)) == (400, "EntityTooLarge")
         body, content_type = encode_form(ticket["fields"], b"abc")
         assert http("POST", ticket["url"], body, {"Content-Type": content_type})[0] == 200
+
+
+def test_a_lowered_limit_waits_for_enough_tickets_to_leave_the_window(redis_server):
+    clock = Clock()
+    generous = quota_app(redis_server.url, {"*": {"ticketsPerMinute": 5}}, clock)
+    strict = quota_app(redis_server.url, {"*": {"ticketsPerMinute": 2}}, clock)  # a redeploy with a lower limit
+    user = new_user()
+    for _ in range(5):  # tickets at 0, 1, 2, 3 and 4 s
+        assert ask(generous, user)["statusCode"] == 200
+        clock.advance(1)
+    clock.advance(-1)
+    refused = ask(strict, user)
+    assert refused["statusCode"] == 429 and refused["headers"]["Retry-After"] == "59"  # when the one at 3 s leaves
+    clock.advance(59)
+    assert statuses(strict, user, 2) == [200, 429]

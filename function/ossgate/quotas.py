@@ -130,7 +130,8 @@ def connect(url):
     from redis.retry import Retry
 
     # One retry, at once, on a broken connection (a pooled socket the server closed while the instance was
-    # frozen); none on a timeout, which would double the wait and could count the ticket twice.
+    # frozen); none on a timeout, which would double the wait. A connection that breaks after the script ran
+    # (rare) makes the retry count the ticket twice: an error towards the limit, never past it.
     return redis.Redis.from_url(
         url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=READ_TIMEOUT_SECONDS,
         socket_keepalive=True, retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
