@@ -13,6 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
+	@echo "             LOCAL_REDIS=1 make local: with a redis-server and per-user quotas on"
 	@echo "make test    every test (creates the venv and installs what it needs)"
 	@echo "make bench   cold start and per-ticket cost, side by side with the seed's server"
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
