@@ -18,8 +18,9 @@ def free_port():
 
 
 class RedisServer:
-    def __init__(self, password=None):
+    def __init__(self, password=None, extra_args=()):
         self.password = password
+        self.extra_args = list(extra_args)
         self.port = None
         self.process = None
         self.directory = None
@@ -39,6 +40,7 @@ class RedisServer:
                 "--dir", self.directory, "--loglevel", "warning"]
         if self.password:
             args += ["--requirepass", self.password]
+        args += self.extra_args
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

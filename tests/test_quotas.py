@@ -336,3 +336,11 @@ def test_a_lowered_limit_waits_for_enough_tickets_to_leave_the_window(redis_serv
     assert refused["statusCode"] == 429 and refused["headers"]["Retry-After"] == "59"  # when the one at 3 s leaves
     clock.advance(59)
     assert statuses(strict, user, 2) == [200, 429]
+
+
+def test_a_server_without_hello_like_redis_5_still_counts():
+    # redis-py 8 would open with HELLO 3; servers before Redis 6 (and older Tair) do not know HELLO.
+    with RedisServer(extra_args=["--rename-command", "HELLO", ""]) as server:
+        app = quota_app(server.url, {"*": {"uploadsPerDay": 1}})
+        user = new_user()
+        assert statuses(app, user, 2) == [200, 429]

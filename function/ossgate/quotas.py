@@ -132,8 +132,9 @@ def connect(url):
     # One retry, at once, on a broken connection (a pooled socket the server closed while the instance was
     # frozen); none on a timeout, which would double the wait. A connection that breaks after the script ran
     # (rare) makes the retry count the ticket twice: an error towards the limit, never past it.
+    # RESP2: redis-py 8 speaks RESP3 (HELLO 3) by default, which Redis before 6.0 and some Tair versions refuse.
     return redis.Redis.from_url(
-        url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=READ_TIMEOUT_SECONDS,
+        url, protocol=2, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=READ_TIMEOUT_SECONDS,
         socket_keepalive=True, retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)),
         client_name="ossgate")
 
