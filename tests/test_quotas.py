@@ -344,3 +344,15 @@ def test_a_server_without_hello_like_redis_5_still_counts():
         app = quota_app(server.url, {"*": {"uploadsPerDay": 1}})
         user = new_user()
         assert statuses(app, user, 2) == [200, 429]
+
+
+def test_an_acl_user_limited_to_the_quota_keys_and_commands():
+    password = "acl-pass-" + uuid.uuid4().hex[:8]
+    rules = ["on", ">" + password, "~ossgate:quota:*", "+evalsha", "+eval", "+client|setname",
+             "+select", "+zremrangebyscore", "+zcard", "+zrange", "+zadd", "+pexpire", "+get", "+incr", "+incrby"]
+    with RedisServer(extra_args=["--user", "ossgate"] + rules) as server:
+        log = io.StringIO()
+        app = quota_app("redis://ossgate:%s@127.0.0.1:%d/0" % (password, server.port),
+                        {"*": {"uploadsPerDay": 1, "ticketsPerMinute": 5, "bytesPerDay": 1000}}, log=log)
+        assert statuses(app, new_user(), 2) == [200, 429]
+    assert "quota_unavailable" not in log.getvalue() and password not in log.getvalue()
