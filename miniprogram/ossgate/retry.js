@@ -10,9 +10,9 @@ var RULES = [
   { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
   { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
-  // A 429 that asks for more than a few seconds (a quota that resets in a minute or tomorrow) is final:
+  // An answer that asks to wait more than a few seconds (a quota that resets in a minute or tomorrow) is final:
   // asking again sooner would only be refused again.
-  { when: { status: 429, retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
+  { when: { retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
   { when: {}, then: 'fail' }

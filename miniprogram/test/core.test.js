@@ -334,6 +334,8 @@ test('retry rules: a 429 with a long Retry-After fails, a short one retries; Ret
   assert.equal(retry.decide({ source: 'signer', status: 429, code: 'quota_exceeded', retryAfter: 6 }), 'fail')
   assert.equal(retry.decide({ source: 'signer', status: 429, code: 'quota_exceeded', retryAfter: 5 }), 'retry')
   assert.equal(retry.decide({ source: 'signer', status: 429, code: 'signer_unavailable' }), 'retry')
+  assert.equal(retry.decide({ source: 'signer', status: 503, code: 'signer_unavailable', retryAfter: 120 }), 'fail')
+  assert.equal(retry.decide({ source: 'signer', status: 503, code: 'signer_unavailable', retryAfter: 2 }), 'retry')
   assert.equal(retry.delayFor({ retryAfter: 2 }, 0, [100], () => 1), 2000)
   assert.equal(retry.delayFor({}, 0, [100], () => 1), 100)
   const errors = require('../ossgate/errors')
