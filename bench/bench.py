@@ -187,7 +187,8 @@ def quota_bench(tickets=3000, callers=50, per_caller=100):
     p99 = {name: percentile(values, 0.99) for name, values in latencies.items()}
     added = (p50["on"] - p50["off"]) * 1e6
     lines = ["", "quotas (a local redis-server on loopback, one EVALSHA per ticket, %d sequential tickets each, "
-             "%d callers x %d tickets; load average %.1f on %d CPUs: a busy machine delays redis-server's wake-up)"
+             "%d callers x %d tickets; load average %.1f on %d CPUs: on a busy machine every wait for an answer "
+             "adds the scheduler's wake-up delay)"
              % (tickets, callers, per_caller, os.getloadavg()[0], os.cpu_count()), "",
              "%-40s %14s %14s" % ("measure", "quotas off", "quotas on")]
     lines.append("%-40s %11.1f us %11.1f us" % ("ticket latency p50", p50["off"] * 1e6, p50["on"] * 1e6))
