@@ -122,6 +122,8 @@ def test_a_percent_encoded_redis_password_is_redacted_both_ways():
      "QUOTA_REDIS_URL"),
     ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h?password=x", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'},
      "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h?ssl_ca_certs=/code/ca.pem",
+      "QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{"}, "QUOTAS"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{}"}, "QUOTAS"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"avatar": {"uploadsPerDay": 1}}'}, "avatar"),

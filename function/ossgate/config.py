@@ -225,7 +225,7 @@ QUOTA_FAIL_MODES = ("closed", "open")
 _REDIS_URL_QUERY = ("ssl_ca_certs",)
 _UTC_OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 _REDIS_URL_HELP = ("QUOTA_REDIS_URL must look like redis://[[user]:password@]host[:port][/db] or rediss://... "
-                   "(its value is not shown: it may hold a password)")
+                   "[?ssl_ca_certs=<file>] (its value is not shown: it may hold a password)")
 
 
 def redis_url_secrets(url):
@@ -252,7 +252,8 @@ def _redis_url(raw):
         raise ConfigError(_REDIS_URL_HELP) from None
     valid = (parts.scheme in ("redis", "rediss") and parts.hostname and not parts.fragment
              and re.fullmatch(r"/?\d{0,2}", parts.path) and (port is None or 0 < port < 65536)
-             and not any(c.isspace() for c in raw) and set(query) <= set(_REDIS_URL_QUERY))
+             and not any(c.isspace() for c in raw) and set(query) <= set(_REDIS_URL_QUERY)
+             and (not query or parts.scheme == "rediss"))
     if not valid:
         raise ConfigError(_REDIS_URL_HELP)
     return raw
