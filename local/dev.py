@@ -83,8 +83,8 @@ def start_redis(data_dir):
     port = free_port()
     folder = os.path.join(data_dir, ".redis")
     os.makedirs(folder, exist_ok=True)
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", folder, "--loglevel", "warning", "--logfile", "redis.log"])
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", folder, "--loglevel", "warning", "--logfile", "redis.log"])
     return process, port
 
 
