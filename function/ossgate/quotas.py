@@ -142,11 +142,10 @@ def connect(url):
 class Quotas:
     """The quota checks of one function instance: its Redis client is built on first use and then reused."""
 
-    def __init__(self, config, logger, secrets=(), connect_to=connect):
+    def __init__(self, config, logger, secrets=()):
         self._config = config
         self._logger = logger
         self._secrets = secrets
-        self._connect_to = connect_to
         self._client = None
         self._lock = threading.Lock()
 
@@ -154,7 +153,7 @@ class Quotas:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = self._connect_to(self._config.quota_redis_url)
+                    self._client = connect(self._config.quota_redis_url)
         return self._client
 
     def charge(self, user_id, profile, size, now, member, request_id=None):
