@@ -291,7 +291,7 @@ def test_redis_is_imported_only_with_quotas_on(redis_server):
             "c = N(request_id='r', credentials=N(access_key_id='a', access_key_secret='b', security_token='t'));"
             "e = json.dumps({'body': json.dumps({'size': 1}), 'requestContext': {'http': {'method': 'POST', "
             "'path': '/v1/uploads'}}}).encode();"
-            "r = index.handler(e, c); assert r['statusCode'] == 200, r;"
+            "index.initialize(c); r = index.handler(e, c); assert r['statusCode'] == 200, r;"
             "print('redis' in sys.modules)")
     env = {"OSS_BUCKET": "demo-bucket", "OSS_REGION": "cn-hangzhou", "AUTH_MODE": "anonymous", "PATH": "/usr/bin"}
     outputs = []
@@ -356,3 +356,21 @@ def test_an_acl_user_limited_to_the_quota_keys_and_commands():
                         {"*": {"uploadsPerDay": 1, "ticketsPerMinute": 5, "bytesPerDay": 1000}}, log=log)
         assert statuses(app, new_user(), 2) == [200, 429]
     assert "quota_unavailable" not in log.getvalue() and password not in log.getvalue()
+
+
+def test_the_initializer_connects_ahead_of_the_first_ticket_and_survives_an_outage():
+    import redis
+
+    with RedisServer() as server:
+        admin = redis.Redis.from_url(server.url)
+        app = quota_app(server.url, {"*": {"uploadsPerDay": 5}})
+        app.warm()
+        assert [c["name"] for c in admin.client_list()].count("ossgate") == 1
+        assert statuses(app, new_user(), 1) == [200]
+        assert [c["name"] for c in admin.client_list()].count("ossgate") == 1  # the same connection, reused
+        server.kill()
+        log = io.StringIO()
+        down = quota_app(server.url, {"*": {"uploadsPerDay": 5}}, log=log)
+        down.warm()  # no exception: requests answer per QUOTA_FAIL_MODE
+        assert [line["phase"] for line in log_lines(log) if line["event"] == "quota_unavailable"] == ["initialize"]
+        assert ask(down, new_user())["statusCode"] == 503

@@ -160,6 +160,11 @@ class App:
                 self._quotas = Quotas(self.config, self.logger, self._secrets())
         return self._quotas
 
+    def warm(self):
+        """FC's initializer: connect to what the first ticket would otherwise connect to (the quota store)."""
+        if self.config.quotas:
+            self.quotas.warm()
+
     @property
     def config(self):
         """Built once per instance; a bad configuration is remembered and answered on every request."""

@@ -156,6 +156,14 @@ class Quotas:
                     self._client = connect(self._config.quota_redis_url)
         return self._client
 
+    def warm(self):
+        """Import redis-py and open the pool's first connection (FC's initializer), so the first ticket pays neither;
+        a store that does not answer now is logged and tried again by every ticket."""
+        try:
+            self.client().ping()
+        except Exception as exc:
+            self._log_outage(exc, None, phase="initialize")
+
     def charge(self, user_id, profile, size, now, member, request_id=None):
         """Count one ticket of `size` declared bytes; QuotaError 429 when a limit refuses it (nothing counted),
         QuotaError 503 when Redis cannot answer and QUOTA_FAIL_MODE is closed."""
@@ -188,10 +196,13 @@ class Quotas:
         except NoScriptError:  # a new or restarted server: EVAL runs the script and caches it for the next EVALSHA
             return client.eval(SCRIPT, len(keys), *(keys + args))
 
+    def _log_outage(self, exc, request_id, phase=None):
+        self._logger.write("error", "quota_unavailable", secrets=self._secrets, requestId=request_id, phase=phase,
+                           failMode=self._config.quota_fail_mode,
+                           reason="%s.%s" % (type(exc).__module__, type(exc).__name__))
+
     def _outage(self, exc, request_id):
-        mode = self._config.quota_fail_mode
-        self._logger.write("error", "quota_unavailable", secrets=self._secrets, requestId=request_id,
-                           failMode=mode, reason="%s.%s" % (type(exc).__module__, type(exc).__name__))
-        if mode == "closed":
+        self._log_outage(exc, request_id)
+        if self._config.quota_fail_mode == "closed":
             raise QuotaError("quota_unavailable", "upload quotas cannot be checked right now "
                                                   "(the quota store did not answer); retry shortly")
