@@ -9,7 +9,7 @@ NODE_STAMP := miniprogram/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test test-python test-js chromium redis bench build deploy invoke clean
+.PHONY: help local test test-python test-js chromium redis bench build deploy invoke doctor clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
@@ -19,6 +19,7 @@ help:
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
 	@echo "make deploy  s deploy (needs Serverless Devs and an account: see README)"
 	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker)"
+	@echo "make doctor  check a deployment: settings, credentials, bucket ACL/CORS/lifecycle, clock, a real round trip"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,10 @@ deploy: build
 invoke: build
 	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s"; exit 1; }
 	s local invoke -f events/upload-ticket.json
+
+# Reads the function's settings, ALIBABA_CLOUD_* credentials and OSSGATE_URL from the environment.
+doctor: $(STAMP)
+	$(PY) tools/doctor.py
 
 clean:
 	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis miniprogram/node_modules test-output
