@@ -79,6 +79,22 @@ def test_secrets_are_not_in_repr():
     assert "the-app-secret" in cfg.secrets()
 
 
+@pytest.mark.parametrize("auth", [{"AUTH_MODE": "anonymous"}, {"AUTH_MODE": "wechat", "WECHAT_APPID": "wx1",
+                                                               "WECHAT_SECRET": "s"}])
+def test_callbacks_need_session_secrets_in_either_auth_mode(auth):
+    """They key the MAC each ticket's callback body carries (docs/threat-model.md)."""
+    with pytest.raises(ConfigError, match="SESSION_SECRETS"):
+        config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback", **auth))
+    cfg = config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback",
+                                       SESSION_SECRETS="a" * 32 + "," + "b" * 32, **auth))
+    assert cfg.session_secrets == (b"a" * 32, b"b" * 32)
+
+
+def test_deeply_nested_profiles_are_a_config_error():
+    with pytest.raises(ConfigError, match="UPLOAD_PROFILES"):
+        config.from_environ(base_env(UPLOAD_PROFILES="[" * 100000))
+
+
 QUOTA_URL = "redis://:pa55word-in-url@tair.example.internal:6379/0"
 
 
@@ -126,6 +142,7 @@ def test_a_percent_encoded_redis_password_is_redacted_both_ways():
       "QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{"}, "QUOTAS"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{}"}, "QUOTAS"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "[" * 100000}, "QUOTAS"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"avatar": {"uploadsPerDay": 1}}'}, "avatar"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {}}'}, "ticketsPerMinute"),
     ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"uploadsPerHour": 1}}'}, "uploadsPerHour"),

@@ -374,3 +374,25 @@ def test_the_initializer_connects_ahead_of_the_first_ticket_and_survives_an_outa
         down.warm()  # no exception: requests answer per QUOTA_FAIL_MODE
         assert [line["phase"] for line in log_lines(log) if line["event"] == "quota_unavailable"] == ["initialize"]
         assert ask(down, new_user())["statusCode"] == 503
+
+
+def test_multipart_initiate_is_charged_and_a_refused_one_never_reaches_oss(redis_server, mocker):
+    import oss2
+    from types import SimpleNamespace
+
+    init = mocker.patch.object(oss2.Bucket, "init_multipart_upload", return_value=SimpleNamespace(upload_id="U1"))
+    app = quota_app(redis_server.url, {"*": {"uploadsPerDay": 3, "bytesPerDay": 5 * 1024 * 1024}})
+    user = new_user()
+    token, _ = sessions.mint(user, SESSION_SECRET.encode(), APPID, app.clock().timestamp(), 7200)
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+
+    def initiate(size):
+        return app.handle(http_event(path="/v1/multipart/uploads", body={"size": size}, headers=headers))
+
+    assert ask(app, user, size=1024 * 1024)["statusCode"] == 200  # a form ticket: 1 MiB
+    assert initiate(3 * 1024 * 1024)["statusCode"] == 200  # 4 MiB of 5 declared
+    refused = initiate(2 * 1024 * 1024)
+    assert refused["statusCode"] == 429 and "bytesPerDay" in error_of(refused)["message"]
+    assert init.call_count == 1  # the refused initiate asked OSS for nothing
+    assert initiate(1024 * 1024)["statusCode"] == 200  # the refused 2 MiB were not counted
+    assert initiate(1)["statusCode"] == 429 and init.call_count == 2  # uploadsPerDay: 3 tickets of either kind

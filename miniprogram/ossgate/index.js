@@ -9,5 +9,6 @@ var uploader = require('./uploader.js')
 module.exports = {
   createUploader: uploader.createUploader,
   UploadError: uploader.UploadError,
-  createAbortController: require('./abort.js').createAbortController
+  createAbortController: require('./abort.js').createAbortController,
+  DEFAULT_MULTIPART_THRESHOLD: uploader.DEFAULT_MULTIPART_THRESHOLD
 }

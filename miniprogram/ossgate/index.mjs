@@ -4,4 +4,5 @@ import ossgate from './index.js'
 export const createUploader = ossgate.createUploader
 export const UploadError = ossgate.UploadError
 export const createAbortController = ossgate.createAbortController
+export const DEFAULT_MULTIPART_THRESHOLD = ossgate.DEFAULT_MULTIPART_THRESHOLD
 export default ossgate

@@ -1,6 +1,8 @@
 'use strict'
 // Retry rules as data: the first rule whose `when` matches a failure decides what happens next.
-// Failures are described as { source: 'signer' | 'oss', code, status, ossCode, ossMessage, retryAfter }.
+// Failures are described as { source: 'signer' | 'oss', code, status, signerCode, ossCode, ossMessage, retryAfter }.
+// Actions: retry (same request after a backoff), new_ticket (fresh ticket or part URLs), relogin, restart (a
+// multipart upload begins anew, once), fail.
 
 var MAX_RETRY_AFTER_SECONDS = 5
 
@@ -15,6 +17,12 @@ var RULES = [
   { when: { retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
+  // Multipart: an expired part URL gets fresh URLs from /v1/multipart/parts; a vanished upload (aborted, or
+  // removed by the bucket's lifecycle rule) or one that is no longer the caller's starts again from scratch.
+  { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Request has expired/i }, then: 'new_ticket' },
+  { when: { source: 'oss', ossCode: 'NoSuchUpload' }, then: 'restart' },
+  { when: { source: 'signer', signerCode: 'no_such_upload' }, then: 'restart' },
+  { when: { source: 'signer', signerCode: 'forbidden' }, then: 'restart' },
   { when: {}, then: 'fail' }
 ]
 
