@@ -21,7 +21,8 @@ function UploadError (code, message, details) {
   error.name = 'UploadError'
   error.code = code
   details = details || {}
-  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source', 'retryAfter']
+  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source', 'key',
+    'retryAfter']
   for (var i = 0; i < names.length; i++) {
     if (details[names[i]] !== undefined) error[names[i]] = details[names[i]]
   }

@@ -12,6 +12,8 @@ var RULES = [
   { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
   { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
+  // Multipart complete: OSS stored the object but its upload callback failed; completing again cannot help.
+  { when: { source: 'signer', signerCode: 'callback_failed' }, then: 'fail' },
   // An answer that asks to wait more than a few seconds (a quota that resets in a minute or tomorrow) is final:
   // asking again sooner would only be refused again.
   { when: { retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
