@@ -9,10 +9,11 @@ NODE_STAMP := miniprogram/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test test-python test-js chromium bench build deploy invoke doctor clean
+.PHONY: help local test test-python test-js chromium redis bench build deploy invoke doctor clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
+	@echo "             LOCAL_REDIS=1 make local: with a redis-server and per-user quotas on"
 	@echo "make test    every test (creates the venv and installs what it needs)"
 	@echo "make bench   cold start and per-ticket cost, side by side with the seed's server"
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
@@ -33,19 +34,24 @@ $(NODE_STAMP): miniprogram/package.json miniprogram/package-lock.json
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# Quota tests and `make bench` start Debian's redis-server on free ports (no persistence); installed when missing.
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	@test -x $(REDIS_SERVER) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
+
 local: $(STAMP)
 	$(PY) -m local.dev
 
 test: test-python test-js
 
-test-python: $(STAMP)
-	$(PY) -m pytest -q tests
+test-python: $(STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) -m pytest -q tests
 
 test-js: $(STAMP) $(NODE_STAMP) chromium
 	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/*.test.js
 
-bench: $(STAMP)
-	$(PY) bench/bench.py
+bench: $(STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) bench/bench.py
 
 build: $(STAMP)
 	$(PY) tools/vendor.py --target function/python

@@ -1,7 +1,10 @@
 """`make local`: the whole flow with no cloud account: the local OSS, the local FC server in front of the function,
 and a local WeChat code2Session stand-in, with development credentials, sessions and upload callbacks.
 
-    python -m local.dev [--fc-port 9000] [--oss-port 9100] [--wechat-port 9200] [--data .local/oss]
+    python -m local.dev [--fc-port 9000] [--oss-port 9100] [--wechat-port 9200] [--data .local/oss] [--redis]
+
+--redis (or LOCAL_REDIS=1) also starts Debian's redis-server on a free port, without persistence, and turns quotas
+on (QUOTA_REDIS_URL; QUOTAS defaults to LOCAL_QUOTAS below unless set in the environment).
 
 Prints a working curl example, then a line `ready {json}` (for scripts), and stops every server on Ctrl-C or
 SIGTERM. Settings already in the environment (AUTH_MODE=anonymous, UPLOAD_PROFILES, CALLBACK_URL=, ...) are
@@ -24,6 +27,7 @@ from .callback import write_key_pair
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "local-bucket"
 REGION = "cn-hangzhou"
+LOCAL_QUOTAS = '{"*": {"ticketsPerMinute": 30, "uploadsPerDay": 500, "bytesPerDay": 2147483648}}'
 DEMO_DIRS = {"/demo/": os.path.join(ROOT, "miniprogram", "web"), "/ossgate/": os.path.join(ROOT, "miniprogram", "ossgate")}
 
 
@@ -86,6 +90,19 @@ def wechat_push_arguments(env, fc_port):
     return arguments
 
 
+def start_redis(data_dir):
+    """redis-server on a free port, no RDB or AOF, its working dir under the data dir → (process, port)."""
+    import shutil
+
+    server = os.environ.get("OSSGATE_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    folder = os.path.join(data_dir, ".redis")
+    os.makedirs(folder, exist_ok=True)
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", folder, "--loglevel", "warning", "--logfile", "redis.log"])
+    return process, port
+
+
 def curl_example(fc_port, auth_mode):
     login = auth = ""
     if auth_mode == "wechat":
@@ -112,6 +129,8 @@ def main(argv=None):
     parser.add_argument("--oss-port", type=int, default=9100)
     parser.add_argument("--wechat-port", type=int, default=9200)
     parser.add_argument("--data", default=os.path.join(ROOT, ".local", "oss"))
+    parser.add_argument("--redis", action="store_true", default=os.environ.get("LOCAL_REDIS") == "1",
+                        help="start a redis-server and turn quotas on")
     args = parser.parse_args(argv)
     fc_port = args.fc_port or free_port()
     oss_port = args.oss_port or free_port()
@@ -121,6 +140,11 @@ def main(argv=None):
     public_pem = write_key_pair(key_path)
     env = stack_environment(os.environ, fc_port, oss_port, wechat_port, "LTAI-local-dev",
                             secrets.token_urlsafe(24), "local-sts-" + secrets.token_urlsafe(16), public_pem)
+    redis_process = None
+    if args.redis:
+        redis_process, redis_port = start_redis(args.data)
+        env["QUOTA_REDIS_URL"] = "redis://127.0.0.1:%d/0" % redis_port
+        env.setdefault("QUOTAS", LOCAL_QUOTAS)
     python = sys.executable
     static = []
     for prefix, folder in DEMO_DIRS.items():
@@ -132,7 +156,7 @@ def main(argv=None):
         subprocess.Popen([python, "-m", "local.fc", "--port", str(fc_port)] + static, cwd=ROOT, env=env),
         subprocess.Popen([python, "-m", "local.wechat", "--port", str(wechat_port)]
                          + wechat_push_arguments(env, fc_port), cwd=ROOT, env=env),
-    ]
+    ] + ([redis_process] if redis_process else [])
 
     def stop(code=0):
         for process in processes:
@@ -151,6 +175,9 @@ def main(argv=None):
         wait_for_port(oss_port, processes[0])
         wait_for_port(fc_port, processes[1])
         wait_for_port(wechat_port, processes[2])
+        if redis_process:
+            wait_for_port(redis_port, redis_process)
+            print("Quotas on: QUOTAS=%s, Redis at %s" % (env["QUOTAS"], env["QUOTA_REDIS_URL"]))
         print("\nossgate is running locally (AUTH_MODE=%s, callbacks %s). Try:\n\n%s"
               % (env["AUTH_MODE"], "on" if env.get("CALLBACK_URL") else "off",
                  curl_example(fc_port, env["AUTH_MODE"])))
@@ -160,7 +187,8 @@ def main(argv=None):
                                      "wechat": "http://127.0.0.1:%d" % wechat_port, "bucket": BUCKET,
                                      "data": args.data, "authMode": env["AUTH_MODE"],
                                      "callbacks": bool(env.get("CALLBACK_URL")),
-                                     "moderation": env.get("MODERATION") == "wechat"}), flush=True)
+                                     "moderation": env.get("MODERATION") == "wechat",
+                                     "quotas": bool(redis_process)}), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.2)
         print("local.dev: a local server stopped; shutting the others down", file=sys.stderr)

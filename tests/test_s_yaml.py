@@ -19,6 +19,7 @@ CONTRACT_SETTINGS = {
     "CALLBACK_URL", "OSS_CALLBACK_PUBLIC_KEY", "DOWNLOAD_TTL_SECONDS", "SEED_ROUTE"}
 CONTRACT_SETTINGS |= {"MODERATION", "MODERATION_PROFILES", "MODERATION_SCENE", "MODERATION_ACTION",
                       "QUARANTINE_PREFIX", "WECHAT_PUSH_TOKEN", "WECHAT_PUSH_AES_KEY"}
+CONTRACT_SETTINGS |= {"QUOTA_REDIS_URL", "QUOTAS", "QUOTA_FAIL_MODE", "QUOTA_DAY_UTC_OFFSET"}
 
 
 def resolve(value, variables, env):
@@ -94,3 +95,31 @@ def test_defaults_in_s_yaml_give_a_valid_configuration(project):
 def test_the_fc3_copies_match_shared():
     for name in ("schema.json", "http-event-template.json"):
         assert (FC3_DATA / name).read_bytes() == (SHARED / "data" / "fc3" / name).read_bytes()
+
+
+def test_the_commented_vpc_config_passes_the_fc3_schema_once_uncommented(project):
+    lines = (ROOT / "s.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "# vpcConfig:")
+    block = ["vpcConfig:"]
+    for line in lines[start + 1:]:
+        if not line.strip().startswith("#   "):
+            break
+        block.append(line.strip()[1:])
+    vpc = yaml.safe_load("\n".join(block))
+    env = {"OSSGATE_ROLE_ARN": "acs:ram::1234567890123456:role/ossgate-fc", "OSS_BUCKET": "my-bucket",
+           "OSSGATE_VPC_ID": "vpc-bp1", "OSSGATE_VSWITCH_ID": "vsw-bp1", "OSSGATE_SECURITY_GROUP_ID": "sg-bp1"}
+    props = resolve(dict(project["resources"]["ossgate"]["props"], **vpc), resolve(project["vars"], {}, env), env)
+    with open(FC3_DATA / "schema.json") as source:
+        jsonschema.Draft7Validator(json.load(source)).validate(props)
+    assert props["vpcConfig"] == {"vpcId": "vpc-bp1", "vSwitchIds": ["vsw-bp1"], "securityGroupId": "sg-bp1"}
+
+
+def test_quotas_are_off_with_the_s_yaml_defaults_and_on_when_set(project):
+    from ossgate import config
+    env_settings = project["resources"]["ossgate"]["props"]["environmentVariables"]
+    base = {"OSS_BUCKET": "my-bucket", "AUTH_MODE": "anonymous"}
+    off = config.from_environ(resolve(env_settings, {}, base))
+    assert off.quotas is None and off.quota_fail_mode == "closed" and off.quota_day_offset == 8 * 3600
+    on = config.from_environ(resolve(env_settings, {}, dict(base, QUOTA_REDIS_URL="rediss://:p@r-bp1.example:6380",
+                                                            QUOTAS='{"*": {"uploadsPerDay": 500}}')))
+    assert on.quotas == {"*": (None, 500, None)}
