@@ -5,7 +5,8 @@ and a local WeChat code2Session stand-in, with development credentials, sessions
 
 Prints a working curl example, then a line `ready {json}` (for scripts), and stops every server on Ctrl-C or
 SIGTERM. Settings already in the environment (AUTH_MODE=anonymous, UPLOAD_PROFILES, CALLBACK_URL=, ...) are
-passed to the function and win over the defaults here.
+passed to the function and win over the defaults here. `MODERATION=wechat make local` also turns on content
+moderation: the WeChat stand-in checks uploaded images and audio and pushes its verdicts to the function.
 """
 
 import argparse
@@ -55,6 +56,7 @@ def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, acces
         "SESSION_SECRETS": secrets.token_hex(32),
         "CALLBACK_URL": "http://127.0.0.1:%d/v1/oss-callback" % fc_port,
         "OSS_CALLBACK_PUBLIC_KEY": callback_public_key,
+        "WECHAT_PUSH_TOKEN": "localpush" + secrets.token_hex(8),
     }
     for name, value in defaults.items():
         env.setdefault(name, value)
@@ -69,6 +71,19 @@ def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, acces
         "PYTHONUNBUFFERED": "1",
     })
     return env
+
+
+def wechat_push_arguments(env, fc_port):
+    """With MODERATION=wechat the WeChat stand-in pushes check results to the function, signed with its Token
+    (and in safe mode when WECHAT_PUSH_AES_KEY is set)."""
+    if env.get("MODERATION") != "wechat":
+        return []
+    arguments = ["--push-url", "http://127.0.0.1:%d/v1/wechat/push" % fc_port, "--push-token", env["WECHAT_PUSH_TOKEN"]]
+    if env.get("WECHAT_PUSH_AES_KEY"):
+        arguments += ["--push-aes-key", env["WECHAT_PUSH_AES_KEY"]]
+    if env.get("LOCAL_WECHAT_PUSH_DELAY"):
+        arguments += ["--push-delay", env["LOCAL_WECHAT_PUSH_DELAY"]]
+    return arguments
 
 
 def curl_example(fc_port, auth_mode):
@@ -115,7 +130,8 @@ def main(argv=None):
         subprocess.Popen([python, "-m", "local.oss", "--port", str(oss_port), "--bucket", BUCKET,
                           "--data", args.data, "--region", REGION, "--callback-key", key_path], cwd=ROOT, env=env),
         subprocess.Popen([python, "-m", "local.fc", "--port", str(fc_port)] + static, cwd=ROOT, env=env),
-        subprocess.Popen([python, "-m", "local.wechat", "--port", str(wechat_port)], cwd=ROOT, env=env),
+        subprocess.Popen([python, "-m", "local.wechat", "--port", str(wechat_port)]
+                         + wechat_push_arguments(env, fc_port), cwd=ROOT, env=env),
     ]
 
     def stop(code=0):
@@ -143,7 +159,8 @@ def main(argv=None):
         print("ready " + json.dumps({"fc": "http://127.0.0.1:%d" % fc_port, "oss": "http://127.0.0.1:%d" % oss_port,
                                      "wechat": "http://127.0.0.1:%d" % wechat_port, "bucket": BUCKET,
                                      "data": args.data, "authMode": env["AUTH_MODE"],
-                                     "callbacks": bool(env.get("CALLBACK_URL"))}), flush=True)
+                                     "callbacks": bool(env.get("CALLBACK_URL")),
+                                     "moderation": env.get("MODERATION") == "wechat"}), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.2)
         print("local.dev: a local server stopped; shutting the others down", file=sys.stderr)

@@ -74,29 +74,35 @@ def _calling(action):
         raise translate(exc, action) from None
 
 
+def bucket_for(config, credentials, timeout, session=None):
+    """An oss2 Bucket of `config` signed (V4) with `credentials`, over the instance's shared session."""
+    import oss2
+
+    auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
+        credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
+    # enable_crc off: the function never holds the bytes whose CRC it could compare.
+    return oss2.Bucket(auth, config.endpoint, config.bucket, session=session or _session(),
+                       connect_timeout=timeout, region=config.region, enable_crc=False)
+
+
 class OssClient:
     """The bucket of `config`, signed with `credentials` (V4); methods make exactly one request each."""
 
     def __init__(self, config, credentials, session=None):
-        import oss2
-
-        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
-            credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
-        session = session or _session()
-
         def bucket(timeout):
-            # enable_crc off: the function never holds the bytes whose CRC it could compare.
-            return oss2.Bucket(auth, config.endpoint, config.bucket, session=session, connect_timeout=timeout,
-                               region=config.region, enable_crc=False)
+            return bucket_for(config, credentials, timeout, session)
 
         self._bucket = bucket(TIMEOUT)
         self._slow_bucket = bucket(COMPLETE_TIMEOUT)
 
-    def initiate_multipart(self, key, content_type):
-        """InitiateMultipartUpload with the object's Content-Type and x-oss-forbid-overwrite; the uploadId."""
+    def initiate_multipart(self, key, content_type, content_disposition=None):
+        """InitiateMultipartUpload with the object's Content-Type (and Content-Disposition) and
+        x-oss-forbid-overwrite; the uploadId."""
+        headers = {"Content-Type": content_type, "x-oss-forbid-overwrite": "true"}
+        if content_disposition:
+            headers["Content-Disposition"] = content_disposition
         with _calling("start the upload"):
-            return self._bucket.init_multipart_upload(
-                key, headers={"Content-Type": content_type, "x-oss-forbid-overwrite": "true"}).upload_id
+            return self._bucket.init_multipart_upload(key, headers=headers).upload_id
 
     def list_parts_page(self, key, upload_id, after=0, max_parts=LIST_PAGE_SIZE):
         """One ListParts page: ([(part number, size, etag)], next marker or None when it was the last page)."""
