@@ -32,8 +32,14 @@ $(NODE_STAMP): miniprogram/package.json miniprogram/package-lock.json
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# make local [HOST=0.0.0.0] [FC_PORT=9000] [OSS_PORT=9100] [WECHAT_PORT=9200]
+HOST = 127.0.0.1
+FC_PORT ?= 9000
+OSS_PORT ?= 9100
+WECHAT_PORT ?= 9200
+
 local: $(STAMP)
-	$(PY) -m local.dev
+	@$(PY) -m local.dev --host $(HOST) --fc-port $(FC_PORT) --oss-port $(OSS_PORT) --wechat-port $(WECHAT_PORT)
 
 test: test-python test-js
 
