@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 NODE_STAMP := miniprogram/node_modules/.installed
+# Serverless Devs' CLI, pinned in tools/package.json: the tests render s.yaml with it; deploy and invoke use it.
+S_STAMP := tools/node_modules/.installed
+S := $(CURDIR)/tools/node_modules/.bin/s
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -17,7 +20,7 @@ help:
 	@echo "make bench   cold start and per-ticket cost, side by side with the seed's server"
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
 	@echo "make deploy  s deploy (needs Serverless Devs and an account: see README)"
-	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker)"
+	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker; EVENT=events/... for another)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 $(NODE_STAMP): miniprogram/package.json miniprogram/package-lock.json
 	cd miniprogram && npm ci --no-audit --no-fund
+	touch $@
+
+$(S_STAMP): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
 	touch $@
 
 # The browser test drives Debian's chromium with playwright-core (no browser download).
@@ -43,7 +50,7 @@ local: $(STAMP)
 
 test: test-python test-js
 
-test-python: $(STAMP)
+test-python: $(STAMP) $(S_STAMP)
 	$(PY) -m pytest -q tests
 
 test-js: $(STAMP) $(NODE_STAMP) chromium
@@ -52,16 +59,19 @@ test-js: $(STAMP) $(NODE_STAMP) chromium
 bench: $(STAMP)
 	$(PY) bench/bench.py
 
-build: $(STAMP)
-	$(PY) tools/vendor.py --target function/python
+# Runtime requirements only (requirements.txt), for python3.10 x86_64, with any Python 3 that has pip.
+build:
+	$(PYTHON) tools/vendor.py --target function/python
 
-deploy: build
-	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s, then s config add"; exit 1; }
-	s deploy -y
+# Serverless Devs' CLI pinned in tools/ (`tools/node_modules/.bin/s config add` once for your account).
+deploy: build $(S_STAMP)
+	$(S) deploy -y
 
-invoke: build
-	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s"; exit 1; }
-	s local invoke -f events/upload-ticket.json
+# make invoke [EVENT=events/upload-ticket.json]: the function in FC's python3.10 image (needs Docker); see README.
+EVENT = events/upload-ticket.json
+invoke: build $(S_STAMP)
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make invoke runs the function in Docker (s local invoke): install and start Docker first"; exit 1; }
+	$(S) local invoke -f $(EVENT)
 
 clean:
 	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis miniprogram/node_modules test-output

@@ -100,6 +100,26 @@ def warm_tickets(count):
     return (time.perf_counter() - start) / count
 
 
+def package_sizes():
+    """The deployment package (function/ plus the vendored python/ folder), zipped and not: as `make build`
+    leaves it (slimmed) and as pip alone would (everything). Vendoring needs the package registry once; the trees
+    are cached under .local/vendor/."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import vendor
+    requirements, cache = os.path.join(ROOT, "requirements.txt"), os.path.join(ROOT, ".local", "vendor")
+    rows = []
+    for label, keep in (("deploy package as make build makes it (slimmed)", False),
+                        ("deploy package, pip's tree without byte code (not slimmed)", True)):
+        try:
+            unpacked, zipped = vendor.package_size(FUNCTION_DIR, vendor.cached_vendor(requirements, cache, keep))
+        except Exception as exc:  # offline: the timings above still stand
+            print("%-58s unavailable (%s)" % (label, exc.__class__.__name__))
+            continue
+        rows.append((label, unpacked, zipped))
+        print("%-58s %7.1f MB unpacked, %5.1f MB zipped" % (label, unpacked / 1e6, zipped / 1e6))
+    return rows
+
+
 def main():
     ours, heavy = cold(OURS)
     seed, _ = cold(SEED)
@@ -119,6 +139,8 @@ def main():
     print("warm ticket: %.2fx the bare signing loop (target <= 3x): %s"
           % (warm_ratio, "ok" if warm_ratio <= 3 else "MISSED"))
     print("SDKs imported on the ticket path: %s" % (", ".join(sorted(heavy)) or "none"))
+    print()
+    package_sizes()
     return 0  # a measurement, not a gate: the verdicts above say what missed
 
 
