@@ -77,3 +77,20 @@ def test_secrets_are_not_in_repr():
                                        SESSION_SECRETS="s" * 40))
     assert "the-app-secret" not in repr(cfg) and "s" * 40 not in repr(cfg)
     assert "the-app-secret" in cfg.secrets()
+
+
+@pytest.mark.parametrize("overrides", [
+    {"OSS_ENDPOINT": "https://oss-cn-shanghai-internal.aliyuncs.com"},                         # not OSS_REGION's
+    {"OSS_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com", "FC_REGION": "cn-beijing"},  # function elsewhere
+])
+def test_an_internal_endpoint_outside_its_region_is_refused(overrides):
+    with pytest.raises(ConfigError, match="OSS_ENDPOINT"):
+        config.from_environ(base_env(**overrides))
+
+
+def test_an_internal_endpoint_in_the_functions_region_is_fine():
+    cfg = config.from_environ(base_env(OSS_ENDPOINT="https://oss-cn-hangzhou-internal.aliyuncs.com",
+                                       FC_REGION="cn-hangzhou"))
+    assert cfg.endpoint == "https://oss-cn-hangzhou-internal.aliyuncs.com"
+    public = config.from_environ(base_env(OSS_ENDPOINT="https://oss-cn-hangzhou.aliyuncs.com", FC_REGION="cn-beijing"))
+    assert public.endpoint == "https://oss-cn-hangzhou.aliyuncs.com"
