@@ -1,6 +1,8 @@
 'use strict'
 // UploadError: one error type for every failure, with a stable `code` and, from OSS, its own error code.
 
+var hints = require('./hints.js')
+
 var HINTS = {
   SignatureDoesNotMatch: 'OSS could not verify the signature: send the ticket\'s fields exactly as given, in order, with the file last (field name "file").',
   RequestTimeTooSkewed: 'The device clock or the signer\'s clock is more than 15 minutes off.',
@@ -53,12 +55,16 @@ function safeJson (text) {
 }
 
 function ossHint (ossCode, ossMessage) {
+  var hint = hints.hintFor({ ossCode: ossCode, ossMessage: ossMessage })
+  if (hint) return hint
   if (ossCode === 'AccessDenied' && /Policy expired/i.test(ossMessage || '')) return HINTS.PolicyExpired
   return HINTS[ossCode]
 }
 
 function networkHint (errMsg) {
   var text = String(errMsg || '')
+  var hint = hints.hintFor({ errMsg: text })
+  if (hint) return hint
   if (/domain list|合法域名|url not in/i.test(text)) return HINTS.domain
   if (/Failed to fetch|CORS|NetworkError when attempting/i.test(text)) return HINTS.cors
   return HINTS.network

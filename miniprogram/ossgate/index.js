@@ -9,5 +9,7 @@ var uploader = require('./uploader.js')
 module.exports = {
   createUploader: uploader.createUploader,
   UploadError: uploader.UploadError,
-  createAbortController: require('./abort.js').createAbortController
+  createAbortController: require('./abort.js').createAbortController,
+  hintFor: require('./hints.js').hintFor,
+  inferContentType: require('./mime.js').inferContentType
 }

@@ -4,4 +4,6 @@ import ossgate from './index.js'
 export const createUploader = ossgate.createUploader
 export const UploadError = ossgate.UploadError
 export const createAbortController = ossgate.createAbortController
+export const hintFor = ossgate.hintFor
+export const inferContentType = ossgate.inferContentType
 export default ossgate

@@ -1,6 +1,6 @@
 // Choose images or chat files, upload each with its own progress bar, show the result in plain words.
 
-const { createAbortController } = require('ossgate')
+const { createAbortController, hintFor } = require('ossgate')
 
 let nextId = 1
 const controllers = {}
@@ -29,9 +29,9 @@ Page({
       count: 9,
       mediaType: ['image', 'video'],
       success: (res) => this.uploadAll(res.tempFiles.map((f) => ({
-        path: f.tempFilePath, size: f.size, name: f.tempFilePath.split('/').pop(),
-        type: f.fileType === 'video' ? 'video/mp4' : undefined
-      })))
+        path: f.tempFilePath, size: f.size, name: f.tempFilePath.split('/').pop()
+      }))),
+      fail: (error) => this.pickerFailed(error)
     })
   },
 
@@ -39,8 +39,15 @@ Page({
     wx.chooseMessageFile({
       count: 9,
       type: 'all',
-      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name })))
+      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name }))),
+      fail: (error) => this.pickerFailed(error)
     })
+  },
+
+  // The picker failed (the privacy guide, a permission, ...): say what to do; a cancelled picker is silent.
+  pickerFailed (error) {
+    if (/cancel/.test(error.errMsg || '')) return
+    wx.showModal({ title: 'Could not pick files', content: hintFor(error) || error.errMsg || String(error), showCancel: false })
   },
 
   uploadAll (files) {
