@@ -67,11 +67,15 @@ build:
 deploy: build $(S_STAMP)
 	$(S) deploy -y
 
-# make invoke [EVENT=events/upload-ticket.json]: the function in FC's python3.10 image (needs Docker); see README.
+# make invoke [EVENT=events/upload-ticket.json] [SESSION_TOKEN=...] [WX_CODE=...]: the function in FC's
+# python3.10 image (needs Docker); README "Invoke" says which settings each event needs.
 EVENT = events/upload-ticket.json
+SESSION_TOKEN =
+WX_CODE =
 invoke: build $(S_STAMP)
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make invoke runs the function in Docker (s local invoke): install and start Docker first"; exit 1; }
-	$(S) local invoke -f $(EVENT)
+	@mkdir -p .local && $(PYTHON) tools/event.py $(EVENT) --token "$(SESSION_TOKEN)" --code "$(WX_CODE)" > .local/invoke-event.json
+	$(S) local invoke -f .local/invoke-event.json
 
 clean:
 	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis miniprogram/node_modules test-output
