@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
 	@echo "make test    every test (creates the venv and installs what it needs)"
-	@echo "make bench   cold start and per-ticket cost, side by side with the seed's server"
+	@echo "make bench   cold start and per-ticket cost, side by side with the classic Flask signing server"
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
 	@echo "make deploy  s deploy (needs Serverless Devs and an account: see README)"
 	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker; EVENT=events/... for another)"

@@ -1,12 +1,12 @@
 """`make bench`: what an FC instance pays, measured side by side in one run.
 
 1. Cold start: a fresh interpreter importing function/index.py and issuing its first ticket, against a fresh
-   interpreter importing what the seed document's Flask server imports (flask, alibabacloud_credentials,
+   interpreter importing what the classic server-signing sample (a Flask server) imports (flask, alibabacloud_credentials,
    alibabacloud_sts20150401, alibabacloud_tea_openapi). Built-in runtimes serve one request per instance,
    so this is the latency of every scale-out.
 2. Warm: one ticket through the whole handler (event parsing, routing, validation, policy, signing, JSON,
    access log) against a bare stdlib loop that only builds and signs a policy.
-Targets (issue 2): cold start at least 10x faster than the seed's imports with neither SDK imported;
+Targets (issue 2): cold start at least 10x faster than the sample's imports with neither SDK imported;
 a warm ticket within 3x of the bare signing loop.
 """
 
@@ -66,7 +66,7 @@ def cold(code):
 
 
 def bare_sign_loop(count):
-    """Signing only, as the seed does it with the stdlib: the same policy a ticket carries (V4 conditions,
+    """Signing only, as the sample does it with the stdlib: the same policy a ticket carries (V4 conditions,
     token, bucket, exact key, size range, status, type, overwrite), JSON, base64, key derivation, signature."""
     start = time.perf_counter()
     for i in range(count):
@@ -129,12 +129,12 @@ def main():
           % (sys.version.split()[0], RUNS, WARM))
     print("%-58s %12s" % ("measure", "time"))
     print("%-58s %10.1f ms" % ("cold: import index + first ticket (ossgate)", ours * 1000))
-    print("%-58s %10.1f ms" % ("cold: seed server's imports (flask + Alibaba Cloud SDKs)", seed * 1000))
+    print("%-58s %10.1f ms" % ("cold: the Flask sample's imports (flask + Alibaba Cloud SDKs)", seed * 1000))
     print("%-58s %10.1f us" % ("warm: one ticket through the whole handler", warm * 1e6))
     print("%-58s %10.1f us" % ("warm: bare stdlib policy+sign loop", bare * 1e6))
     cold_ratio, warm_ratio = seed / ours, warm / bare
     print()
-    print("cold start: %.1fx faster than the seed's imports (target >= 10x): %s"
+    print("cold start: %.1fx faster than the Flask sample's imports (target >= 10x): %s"
           % (cold_ratio, "ok" if cold_ratio >= 10 else "MISSED"))
     print("warm ticket: %.2fx the bare signing loop (target <= 3x): %s"
           % (warm_ratio, "ok" if warm_ratio <= 3 else "MISSED"))

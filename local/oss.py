@@ -1,4 +1,4 @@
-"""A strict local stand-in for one OSS bucket (reference/oss-v4.md §1, §2 and §4).
+"""A strict local stand-in for one OSS bucket (OSS's V4 signatures and upload callbacks: see local/v4.py and local/callback.py).
 
     python -m local.oss --port 9100 --bucket <bucket> --data <dir> [--region cn-hangzhou]
 

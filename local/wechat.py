@@ -1,4 +1,4 @@
-"""A local stand-in for WeChat's auth.code2Session (reference/wechat.md "Login").
+"""A local stand-in for WeChat's auth.code2Session (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html).
 
     python -m local.wechat --port 9200 --appid wxlocal --secret <secret>
 

@@ -114,7 +114,7 @@ def test_defaults_in_s_yaml_give_a_valid_configuration(tmp_path):
     assert cfg.upload_prefix == "uploads/" and cfg.ticket_ttl == 600 and cfg.upload_host.startswith("https://my-bucket.")
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "fc3").is_dir(), reason="shared/ is not beside this checkout")
+@pytest.mark.skipif(not (SHARED / "data" / "fc3").is_dir(), reason="the shared data folder is not beside this checkout")
 def test_the_fc3_copies_match_shared():
     for name in ("schema.json", "http-event-template.json"):
         assert (FC3_DATA / name).read_bytes() == (SHARED / "data" / "fc3" / name).read_bytes()

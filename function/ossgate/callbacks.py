@@ -1,4 +1,5 @@
-"""OSS upload callbacks (reference/oss-v4.md §4): what tickets ask OSS to send, and verifying what arrives.
+"""OSS upload callbacks: what tickets ask OSS to send, and verifying what arrives
+(https://www.alibabacloud.com/help/en/oss/developer-reference/callback).
 
 OSS signs `url_decode(path) + query + "\\n" + body` with RSA (MD5withRSA, PKCS#1 v1.5). The public key is
 the pinned OSS_CALLBACK_PUBLIC_KEY, or one fetched from the URL in `x-oss-pub-key-url` only when that URL

@@ -43,7 +43,7 @@ class Profile(Record):
 
 
 class Config(Record):
-    """Every setting of the contract's configuration table, validated; see from_environ."""
+    """Every setting of README's configuration table, validated; see from_environ."""
 
     _fields = (
         ("bucket", REQUIRED), ("region", REQUIRED), ("upload_host", REQUIRED), ("endpoint", REQUIRED),

@@ -70,7 +70,7 @@ def verify(token, secrets, audience, now_epoch):
 
 
 def issue(config, openid, now_epoch):
-    """The contract's `POST /v1/session` answer for a verified openid."""
+    """README's `POST /v1/session` answer for a verified openid."""
     user_id = user_id_for(config.wechat_appid, openid)
     token, expires = mint(user_id, config.session_secrets[0], config.wechat_appid, now_epoch, config.session_ttl)
     return {"token": token, "expiresAt": _iso(expires), "userId": user_id}

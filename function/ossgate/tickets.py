@@ -92,7 +92,7 @@ def iso_utc(moment):
 
 
 def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
-    """The contract's `POST /v1/uploads` answer for an already authenticated user."""
+    """README's `POST /v1/uploads` answer for an already authenticated user."""
     profile = choose_profile(config, request.profile)
     check_allowed(profile, request)
     ext = keys.extension(request.filename, request.content_type)
@@ -121,7 +121,7 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
 
 
 def seed_signature(config, credentials, user_id, now):
-    """`GET /generate_signature`: the seed document's field names, with the caller's prefix pinned."""
+    """`GET /generate_signature`: the classic server-signing sample's field names, with the caller's prefix pinned."""
     profile = config.profiles["default"]
     directory = keys.user_prefix(config.upload_prefix, user_id)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
