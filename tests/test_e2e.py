@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from local.oss.store import Store
 from formpost import encode_form, http, oss_error_code, post_json
 from stack import local_stack
 
@@ -17,9 +18,7 @@ def stack(tmp_path_factory):
 
 
 def stored_bytes(stack, key):
-    path = os.path.join(stack["data"], stack["bucket"], hashlib.sha256(key.encode()).hexdigest() + ".bin")
-    with open(path, "rb") as source:
-        return source.read()
+    return Store(stack["data"], stack["bucket"]).get(key)[1]
 
 
 def test_upload_lands_byte_identical(stack):

@@ -39,3 +39,16 @@ def test_query_signature(case):
     got = v4.expected_query_signature(common["access_key_secret"], common["region"], common["method"],
                                       common["bucket"], common["key"], pairs, case["headers"], stamp)
     assert got == case["signature"]
+
+
+@pytest.mark.parametrize("case", REQUEST["header_mode"], ids=lambda c: c["name"])
+def test_header_signature(case):
+    common = REQUEST["common"]
+    stamp = datetime.fromtimestamp(case["epoch"], timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    headers = dict(case["headers"], **{"x-oss-date": stamp})
+    if case.get("security_token"):
+        headers["x-oss-security-token"] = case["security_token"]
+    got = v4.expected_signature(common["access_key_secret"], common["region"], common["method"], common["bucket"],
+                                common["key"], [tuple(p) for p in common["query"]], headers, stamp,
+                                [h.lower() for h in case["additional_headers"]])
+    assert case["authorization"].endswith("Signature=" + got)

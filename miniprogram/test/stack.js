@@ -42,4 +42,4 @@ function startStack (env = {}) {
   })
 }
 
-module.exports = { startStack, ROOT }
+module.exports = { startStack, ROOT, python }

@@ -1,6 +1,6 @@
 import pytest
 
-from local import multipart
+from local import formdata
 
 CT = "multipart/form-data; boundary=XyZ"
 
@@ -16,7 +16,7 @@ def test_parses_fields_and_file_in_order():
     raw = body((b'Content-Disposition: form-data; name="key"', b"a/b.txt"),
                (b'Content-Disposition: form-data; name="file"; filename="x.bin"\r\nContent-Type: image/png',
                 b"\x00\r\n--Xy\xff"))
-    parts = multipart.parse(raw, CT)
+    parts = formdata.parse(raw, CT)
     assert [(p.name, p.filename, p.data) for p in parts] == [
         ("key", None, b"a/b.txt"), ("file", "x.bin", b"\x00\r\n--Xy\xff")]
     assert parts[1].content_type == "image/png"
@@ -24,7 +24,7 @@ def test_parses_fields_and_file_in_order():
 
 def test_quoted_boundary_and_escaped_names():
     raw = body((b'Content-Disposition: form-data; name="a\\"b"', b"v"))
-    assert multipart.parse(raw, 'multipart/form-data; boundary="XyZ"')[0].name == 'a"b'
+    assert formdata.parse(raw, 'multipart/form-data; boundary="XyZ"')[0].name == 'a"b'
 
 
 @pytest.mark.parametrize("raw, content_type", [
@@ -37,5 +37,5 @@ def test_quoted_boundary_and_escaped_names():
     (b"junk--XyZ\r\n", CT),
 ])
 def test_malformed_bodies_are_refused(raw, content_type):
-    with pytest.raises(multipart.MultipartError):
-        multipart.parse(raw, content_type)
+    with pytest.raises(formdata.FormDataError):
+        formdata.parse(raw, content_type)

@@ -1,4 +1,4 @@
-"""A strict multipart/form-data reader for the local OSS: anything malformed raises MultipartError."""
+"""A strict multipart/form-data (HTML form) reader for the local OSS: anything malformed raises FormDataError."""
 
 import re
 from dataclasses import dataclass
@@ -7,7 +7,7 @@ from typing import Optional
 _PARAM_RE = re.compile(r';\s*([A-Za-z0-9_*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 
 
-class MultipartError(ValueError):
+class FormDataError(ValueError):
     pass
 
 
@@ -34,26 +34,26 @@ def header_params(value):
 def boundary_of(content_type):
     kind, params = header_params(content_type or "")
     if kind != "multipart/form-data":
-        raise MultipartError("the body is not multipart/form-data")
+        raise FormDataError("the body is not multipart/form-data")
     boundary = params.get("boundary", "")
     if not 1 <= len(boundary) <= 70:
-        raise MultipartError("multipart/form-data needs a boundary of 1 to 70 characters")
+        raise FormDataError("multipart/form-data needs a boundary of 1 to 70 characters")
     return boundary.encode("latin-1")
 
 
 def _parse_part(raw):
     head, sep, data = raw.partition(b"\r\n\r\n")
     if not sep:
-        raise MultipartError("a part has no header/body separator")
+        raise FormDataError("a part has no header/body separator")
     headers = {}
     for line in head.split(b"\r\n"):
         name, colon, value = line.decode("utf-8", "replace").partition(":")
         if not colon:
-            raise MultipartError("a part header line has no colon")
+            raise FormDataError("a part header line has no colon")
         headers[name.strip().lower()] = value.strip()
     disposition, params = header_params(headers.get("content-disposition", ""))
     if disposition != "form-data" or "name" not in params:
-        raise MultipartError("every part needs Content-Disposition: form-data; name=...")
+        raise FormDataError("every part needs Content-Disposition: form-data; name=...")
     return Part(params["name"], params.get("filename"), headers.get("content-type"), data)
 
 
@@ -62,10 +62,10 @@ def parse(body, content_type):
     boundary = boundary_of(content_type)
     delimiter = b"--" + boundary
     if not body.startswith(delimiter + b"\r\n"):
-        raise MultipartError("the body does not start with the boundary")
+        raise FormDataError("the body does not start with the boundary")
     close = b"\r\n" + delimiter + b"--"
     end = body.rfind(close)
     if end < 0 or body[end + len(close):].strip(b"\r\n") != b"":
-        raise MultipartError("the body does not end with the closing boundary")
+        raise FormDataError("the body does not end with the closing boundary")
     inner = body[len(delimiter) + 2:end]
     return [_parse_part(raw) for raw in inner.split(b"\r\n" + delimiter + b"\r\n")]

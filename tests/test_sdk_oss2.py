@@ -1,0 +1,280 @@
+"""The local OSS proven by code we did not write: oss2 (ProviderAuthV4, CRC checking on) against
+`python -m local.oss`, with and without an STS token. Every call the SDK makes must succeed and store exactly the
+bytes sent; every tampered, expired, wrongly scoped or wrongly typed request must be refused with OSS's own error
+code, raised by oss2 as its ServerError subclass, with the request id."""
+
+from datetime import datetime, timedelta
+
+import oss2
+import pytest
+from oss2.credentials import StaticCredentialsProvider
+from oss2.models import Tagging, TaggingRule
+
+from sdk_harness import BUCKET, REGION, CuttingProxy, local_oss, random_file, tamper_authorization, tamper_url
+
+PART = 100 * 1024  # OSS's smallest part size (every part but the last)
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["sts", "no-token"])
+def server(request, tmp_path_factory):
+    with local_oss(tmp_path_factory.mktemp("oss2"), with_token=request.param) as running:
+        yield running
+
+
+class TamperingAuthV4(oss2.ProviderAuthV4):
+    """oss2's own V4 header signature with its last hex digit changed."""
+
+    def _sign_request(self, req, bucket_name, key, in_additional_headers=None):
+        super()._sign_request(req, bucket_name, key, in_additional_headers)
+        req.headers["authorization"] = tamper_authorization(req.headers["authorization"])
+
+
+def make_bucket(server, endpoint=None, region=REGION, token=None, access_key_id=None, auth_class=oss2.ProviderAuthV4):
+    provider = StaticCredentialsProvider(access_key_id or server.access_key_id, server.access_key_secret,
+                                         server.security_token if token is None else token)
+    return oss2.Bucket(auth_class(provider), endpoint or server.endpoint, BUCKET, region=region,
+                       enable_crc=True, connect_timeout=10)
+
+
+def crc64(data):
+    crc = oss2.utils.Crc64()
+    crc.update(data)
+    return str(crc.crc)
+
+
+def assert_refused(exc_info, klass, code, status):
+    error = exc_info.value
+    assert isinstance(error, klass), repr(error)
+    assert (error.code, error.status) == (code, status)
+    assert error.request_id and error.request_id == error.details.get("RequestId", error.request_id)
+    assert error.ec, "OSS errors carry an EC"
+
+
+class TwentyMinutesAgo(datetime):
+    """oss2.auth's clock (it signs at datetime.utcnow()), set twenty minutes back."""
+
+    @classmethod
+    def utcnow(cls):
+        return datetime.utcnow() - timedelta(minutes=20)
+
+
+def assert_absent(bucket, key):
+    with pytest.raises(oss2.exceptions.NoSuchKey) as caught:
+        bucket.head_object(key)
+    assert caught.value.request_id
+
+
+def test_put_get_head_delete(server, tmp_path):
+    bucket = make_bucket(server)
+    data = random_file(tmp_path / "a.bin", 3000)
+    put = bucket.put_object("sdk/oss2/a.txt", data, headers={"Content-Type": "text/plain"})
+    assert put.status == 200 and put.crc == int(crc64(data)) and put.request_id
+
+    got = bucket.get_object("sdk/oss2/a.txt")
+    assert got.read() == data
+    assert got.headers["Content-Type"] == "text/plain" and got.headers["x-oss-hash-crc64ecma"] == crc64(data)
+
+    ranged = bucket.get_object("sdk/oss2/a.txt", byte_range=(10, 19))
+    assert ranged.status == 206 and ranged.read() == data[10:20]
+
+    head = bucket.head_object("sdk/oss2/a.txt")
+    assert head.content_length == 3000 and head.etag == put.etag and head.etag == oss2.utils.md5_string(data).upper()
+
+    assert bucket.delete_object("sdk/oss2/a.txt").status == 204
+    assert_absent(bucket, "sdk/oss2/a.txt")
+    with pytest.raises(oss2.exceptions.NoSuchKey) as caught:
+        bucket.get_object("sdk/oss2/a.txt")
+    assert_refused(caught, oss2.exceptions.NoSuchKey, "NoSuchKey", 404)
+
+
+def test_static_v4_auth_classes(server):
+    if server.security_token:
+        auth = oss2.StsAuth(server.access_key_id, server.access_key_secret, server.security_token,
+                            auth_version=oss2.AUTH_VERSION_4)
+    else:
+        auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    bucket = oss2.Bucket(auth, server.endpoint, BUCKET, region=REGION, enable_crc=True)
+    assert bucket.put_object("sdk/oss2/static.txt", b"static credentials").status == 200
+    assert bucket.get_object("sdk/oss2/static.txt").read() == b"static credentials"
+
+
+def test_keys_with_characters_that_need_encoding(server):
+    bucket = make_bucket(server)
+    key = "sdk/oss2/dir name/ä+b%20c~d=e&f;g.txt"
+    assert bucket.put_object(key, b"odd key").status == 200
+    assert bucket.get_object(key).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60)).read() == b"odd key"
+    assert bucket.get_object_with_url(bucket.sign_url("GET", key, 60, slash_safe=True)).read() == b"odd key"
+    assert bucket.delete_object(key).status == 204
+    assert_absent(bucket, key)
+
+
+def test_conditional_get_and_response_headers(server):
+    bucket = make_bucket(server)
+    etag = bucket.put_object("sdk/oss2/cond.txt", b"conditional", headers={"Content-Type": "text/plain"}).etag
+    with pytest.raises(oss2.exceptions.NotModified):
+        bucket.get_object("sdk/oss2/cond.txt", headers={"If-None-Match": '"%s"' % etag})
+    url = bucket.sign_url("GET", "sdk/oss2/cond.txt", 60, params={"response-content-type": "image/png",
+                                                                  "response-content-disposition": "attachment"})
+    got = bucket.get_object_with_url(url)
+    assert got.read() == b"conditional"
+    assert (got.headers["Content-Type"], got.headers["Content-Disposition"]) == ("image/png", "attachment")
+
+
+def test_copy_and_tagging(server):
+    bucket = make_bucket(server)
+    data = b"copy me, tag me"
+    bucket.put_object("sdk/oss2/src.txt", data, headers={"Content-Type": "text/plain"})
+    copied = bucket.copy_object(BUCKET, "sdk/oss2/src.txt", "sdk/oss2/dst.txt")
+    assert copied.status == 200 and copied.etag == bucket.head_object("sdk/oss2/src.txt").etag
+    assert bucket.get_object("sdk/oss2/dst.txt").read() == data
+
+    rule = TaggingRule()
+    rule.add("state", "pending")
+    rule.add("k", "v")
+    assert bucket.put_object_tagging("sdk/oss2/dst.txt", Tagging(rule)).status == 200
+    assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {"state": "pending", "k": "v"}
+    assert bucket.delete_object_tagging("sdk/oss2/dst.txt").status == 204
+    assert bucket.get_object_tagging("sdk/oss2/dst.txt").tag_set.tagging_rule == {}
+    assert bucket.get_object("sdk/oss2/src.txt").read() == data
+
+
+def test_resumable_upload_multipart(server, tmp_path):
+    bucket = make_bucket(server)
+    data = random_file(tmp_path / "big.bin", 5 * PART + 1234)
+    result = oss2.resumable_upload(bucket, "sdk/oss2/big.bin", str(tmp_path / "big.bin"),
+                                   store=oss2.ResumableStore(root=str(tmp_path / "cp")),
+                                   multipart_threshold=PART, part_size=PART, num_threads=2)
+    assert result.status == 200 and result.etag.endswith("-6")
+    assert bucket.get_object("sdk/oss2/big.bin").read() == data
+    assert bucket.head_object("sdk/oss2/big.bin").headers["x-oss-hash-crc64ecma"] == crc64(data)
+
+
+def test_presigned_put_and_get(server):
+    bucket = make_bucket(server)
+    data = b"presigned body"
+    put_url = bucket.sign_url("PUT", "sdk/oss2/signed.txt", 60, headers={"Content-Type": "text/plain"})
+    assert "x-oss-signature-version=OSS4-HMAC-SHA256" in put_url
+    assert bucket.put_object_with_url(put_url, data, headers={"Content-Type": "text/plain"}).status == 200
+    get_url = bucket.sign_url("GET", "sdk/oss2/signed.txt", 60)
+    assert bucket.get_object_with_url(get_url).read() == data
+
+
+def test_interrupted_resumable_upload_resumes(server, tmp_path):
+    source = tmp_path / "cut.bin"
+    data = random_file(source, 10 * PART + 777)
+    store = oss2.ResumableStore(root=str(tmp_path / "cp"))
+    proxy = CuttingProxy(("127.0.0.1", int(server.endpoint.rsplit(":", 1)[1])), budget=len(data) // 2)
+    try:
+        bucket = make_bucket(server, endpoint=proxy.endpoint)
+        with pytest.raises(oss2.exceptions.RequestError):
+            oss2.resumable_upload(bucket, "sdk/oss2/cut.bin", str(source), store=store,
+                                  multipart_threshold=PART, part_size=PART, num_threads=1)
+        assert proxy.cut and store.get(store.make_store_key(BUCKET, "sdk/oss2/cut.bin", str(source)))
+        assert_absent(make_bucket(server), "sdk/oss2/cut.bin")
+
+        proxy.restore()
+        result = oss2.resumable_upload(bucket, "sdk/oss2/cut.bin", str(source), store=store,
+                                       multipart_threshold=PART, part_size=PART, num_threads=1)
+        assert result.status == 200
+        assert 0 < proxy.sent < len(data) - 3 * PART, "the parts OSS already held were sent again"
+    finally:
+        proxy.close()
+    bucket = make_bucket(server)
+    assert bucket.get_object("sdk/oss2/cut.bin").read() == data
+    assert bucket.head_object("sdk/oss2/cut.bin").headers["x-oss-hash-crc64ecma"] == crc64(data)
+
+
+# ---- refusals ----
+
+def test_tampered_header_signature_is_refused(server):
+    bucket = make_bucket(server, auth_class=TamperingAuthV4)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/tampered.txt", b"x")
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.head_object("sdk/oss2/tampered.txt")
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert_absent(make_bucket(server), "sdk/oss2/tampered.txt")
+
+
+def test_tampered_presigned_url_is_refused(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/t.txt", b"t")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(tamper_url(bucket.sign_url("GET", "sdk/oss2/t.txt", 60)))
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    put_url = bucket.sign_url("PUT", "sdk/oss2/t2.txt", 60, headers={"Content-Type": "text/plain"})
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object_with_url(tamper_url(put_url), b"x", headers={"Content-Type": "text/plain"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert_absent(bucket, "sdk/oss2/t2.txt")
+
+
+def test_expired_presigned_url_is_refused(server, monkeypatch):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/e.txt", b"e")
+    monkeypatch.setattr(oss2.auth, "datetime", TwentyMinutesAgo)
+    get_url = bucket.sign_url("GET", "sdk/oss2/e.txt", 600)  # signed 20 minutes ago, valid for 10
+    put_url = bucket.sign_url("PUT", "sdk/oss2/e2.txt", 600, headers={"Content-Type": "text/plain"})
+    monkeypatch.undo()
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(get_url)
+    assert_refused(caught, oss2.exceptions.AccessDenied, "AccessDenied", 403)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object_with_url(put_url, b"x", headers={"Content-Type": "text/plain"})
+    assert_refused(caught, oss2.exceptions.AccessDenied, "AccessDenied", 403)
+    assert_absent(bucket, "sdk/oss2/e2.txt")
+
+
+def test_header_signed_twenty_minutes_ago_is_refused(server, monkeypatch):
+    bucket = make_bucket(server)
+    monkeypatch.setattr(oss2.auth, "datetime", TwentyMinutesAgo)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/skew.txt", b"x")
+    monkeypatch.undo()
+    assert_refused(caught, oss2.exceptions.ServerError, "RequestTimeTooSkewed", 403)
+    assert_absent(bucket, "sdk/oss2/skew.txt")
+
+
+def test_presigned_put_with_an_unsigned_content_type_is_refused(server):
+    bucket = make_bucket(server)
+    put_url = bucket.sign_url("PUT", "sdk/oss2/ct.txt", 60, headers={"Content-Type": "text/plain"})
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object_with_url(put_url, b"{}", headers={"Content-Type": "application/json"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert_absent(bucket, "sdk/oss2/ct.txt")
+
+
+def test_wrong_token_is_refused(server):
+    if not server.security_token:
+        pytest.skip("the no-token server has no token to get wrong")
+    bucket = make_bucket(server, token=server.security_token[:-1] + "x")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/tok.txt", b"x")
+    assert_refused(caught, oss2.exceptions.ServerError, "InvalidSecurityToken", 403)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(bucket.sign_url("GET", "sdk/oss2/tok.txt", 60))
+    assert_refused(caught, oss2.exceptions.ServerError, "InvalidSecurityToken", 403)
+    assert_absent(make_bucket(server), "sdk/oss2/tok.txt")
+
+
+def test_wrong_access_key_id_is_refused(server):
+    bucket = make_bucket(server, access_key_id="LTAI5tNoSuchKeyId")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/ak.txt", b"x")
+    assert_refused(caught, oss2.exceptions.ServerError, "InvalidAccessKeyId", 403)
+    assert_absent(make_bucket(server), "sdk/oss2/ak.txt")
+
+
+def test_wrong_region_is_refused(server):
+    # Real OSS: 400 InvalidArgument "Invalid signing region in Authorization header." (EC 0002-00000226), as
+    # reported in github.com/aliyun/alibabacloud-oss-go-sdk-v2/issues/29.
+    bucket = make_bucket(server, region="cn-shanghai")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/region.txt", b"x")
+    assert_refused(caught, oss2.exceptions.InvalidArgument, "InvalidArgument", 400)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(bucket.sign_url("GET", "sdk/oss2/region.txt", 60))
+    assert_refused(caught, oss2.exceptions.InvalidArgument, "InvalidArgument", 400)
+    assert_absent(make_bucket(server), "sdk/oss2/region.txt")
