@@ -87,20 +87,13 @@ def reachable_address(host):
     return host
 
 
-def ignore_sigint():
-    """Runs in each child before exec: Ctrl-C reaches the whole foreground process group, but only local.dev
-    acts on it (Python keeps SIGINT ignored when it starts with it ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class Server:
     """One child server whose own banner line on stdout ("local.<name>: ... :<port>/ ...") says it is serving."""
 
     def __init__(self, name, port, argv, env):
         self.name, self.port = name, port
         self.ready = threading.Event()
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, bufsize=1,
-                                        preexec_fn=ignore_sigint)
+        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.pump = threading.Thread(target=self._pump, daemon=True)
         self.pump.start()
 
@@ -229,12 +222,15 @@ def main(argv=None):
         stopping.set()
 
     signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     exit_code = 0
     try:
         deadline = time.monotonic() + START_TIMEOUT
+        # Ctrl-C reaches the whole foreground process group. The servers start with SIGINT ignored (an ignored
+        # signal stays ignored across exec, and Python then leaves it so), so only this process acts on it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for key in ("oss", "fc", "wechat"):
             servers.append(Server(key, ports[key], [python] + commands[key], env))
+        signal.signal(signal.SIGINT, request_stop)
         for server in servers:
             server.wait_ready(deadline, stopping)
         if stopping.is_set():
