@@ -29,7 +29,8 @@ def table_rows(text):
 
 def client_error_codes():
     types = (ROOT / "miniprogram" / "ossgate" / "index.d.ts").read_text()
-    union = re.search(r"export type UploadErrorCode =([^\n]*(?:\n\s*\|[^\n]*)*)", types).group(1)
+    union = types[types.index("export type UploadErrorCode ="):]
+    union = re.sub(r"/\*.*?\*/", "", union.split("\n\n", 1)[0], flags=re.S)  # up to the blank line, no comments
     return re.findall(r"'([a-z_]+)'", union)
 
 
