@@ -12,7 +12,7 @@ S := $(CURDIR)/tools/node_modules/.bin/s
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test test-python test-js chromium bench build deploy invoke clean
+.PHONY: help local test test-python test-js chromium bench build deploy invoke doctor clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
@@ -21,6 +21,7 @@ help:
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
 	@echo "make deploy  s deploy (needs Serverless Devs and an account: see README)"
 	@echo "make invoke  s local invoke -f events/upload-ticket.json (needs Docker; EVENT=events/... for another)"
+	@echo "make doctor  check a deployment: settings, credentials, bucket ACL/CORS/lifecycle, clock, a real round trip"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +77,10 @@ invoke: build $(S_STAMP)
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make invoke runs the function in Docker (s local invoke): install and start Docker first"; exit 1; }
 	@mkdir -p .local && $(PYTHON) tools/event.py $(EVENT) --token "$(SESSION_TOKEN)" --code "$(WX_CODE)" > .local/invoke-event.json
 	$(S) local invoke -f .local/invoke-event.json
+
+# Reads the function's settings, ALIBABA_CLOUD_* credentials and OSSGATE_URL from the environment.
+doctor: $(STAMP)
+	$(PY) tools/doctor.py
 
 clean:
 	rm -rf $(VENV) .local function/python .pytest_cache .hypothesis miniprogram/node_modules test-output
