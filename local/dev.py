@@ -36,7 +36,7 @@ DEMO_DIRS = {"/demo/": os.path.join(ROOT, "miniprogram", "web"), "/ossgate/": os
 
 
 LOOPBACK = "127.0.0.1"
-WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+WILDCARD_HOSTS = ("0.0.0.0", "")  # the servers are IPv4 (http.server's default)
 PORT_SETTINGS = (("fc", "FC_PORT"), ("oss", "OSS_PORT"), ("wechat", "WECHAT_PORT"))
 
 
@@ -52,8 +52,7 @@ def free_port():
 
 def port_in_use(host, port):
     """True when (host, port) cannot be bound the way the servers bind it (SO_REUSEADDR, like http.server)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))

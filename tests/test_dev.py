@@ -147,3 +147,13 @@ def post_json(host, port, path, payload):
         return response.status, json.loads(response.read())
     finally:
         connection.close()
+
+
+def test_make_local_passes_host_and_ports_through():
+    out = subprocess.run(["make", "-n", "local", "HOST=0.0.0.0", "FC_PORT=9001", "OSS_PORT=9101", "WECHAT_PORT=9201"],
+                         cwd=str(ROOT), capture_output=True, text=True, env=dict(os.environ, HOST="ignored"))
+    assert out.returncode == 0, out.stderr
+    assert "-m local.dev --host 0.0.0.0 --fc-port 9001 --oss-port 9101 --wechat-port 9201" in out.stdout
+    defaults = subprocess.run(["make", "-n", "local"], cwd=str(ROOT), capture_output=True, text=True,
+                              env=dict(os.environ, HOST="some-machine"))  # a shell's HOST does not leak in
+    assert "-m local.dev --host 127.0.0.1 --fc-port 9000 --oss-port 9100 --wechat-port 9200" in defaults.stdout
