@@ -139,9 +139,156 @@ def main():
     print("warm ticket: %.2fx the bare signing loop (target <= 3x): %s"
           % (warm_ratio, "ok" if warm_ratio <= 3 else "MISSED"))
     print("SDKs imported on the ticket path: %s" % (", ".join(sorted(heavy)) or "none"))
+    print_multipart_costs()
+    print_multipart_client()
     print()
     package_sizes()
     return 0  # a measurement, not a gate: the verdicts above say what missed
+
+
+
+# --- multipart routes (issue 9): OSS requests and time per call -------------------------------------------------
+# A stand-in OSS endpoint that answers the four multipart operations (no signature checks: it only counts what
+# the function sends); the routes run through the whole handler with the real oss2 over real HTTP.
+MP_PARTS = 2500            # complete lists 3 ListParts pages (1,000 parts each) + one CompleteMultipartUpload
+MP_PART_SIZE = 100 * 1024
+MP_CALLS = int(os.environ.get("BENCH_MULTIPART_CALLS", "50"))
+
+
+def _counting_oss():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    counts = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
+        def log_message(self, *args):
+            pass
+
+        def _answer(self, status, body=b""):
+            self.send_response(status)
+            self.send_header("x-oss-request-id", "bench")
+            self.send_header("ETag", '"BENCH-1"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _count(self, name):
+            counts[name] = counts.get(name, 0) + 1
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def do_POST(self):
+            query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+            if "uploads" in query:
+                self._count("InitiateMultipartUpload")
+                return self._answer(200, b"<InitiateMultipartUploadResult><UploadId>BENCHUPLOAD</UploadId>"
+                                         b"</InitiateMultipartUploadResult>")
+            self._count("CompleteMultipartUpload")
+            self._answer(200, b"<CompleteMultipartUploadResult><ETag>\"BENCH-1\"</ETag></CompleteMultipartUploadResult>")
+
+        def do_GET(self):
+            self._count("ListParts")
+            query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+            after = int((query.get("part-number-marker") or ["0"])[0] or 0)
+            last = min(after + 1000, MP_PARTS)
+            parts = "".join("<Part><PartNumber>%d</PartNumber><ETag>\"E%d\"</ETag><Size>%d</Size>"
+                            "<LastModified>2026-11-29T23:10:00.000Z</LastModified></Part>" % (n, n, MP_PART_SIZE)
+                            for n in range(after + 1, last + 1))
+            more = last < MP_PARTS
+            self._answer(200, ("<ListPartsResult><IsTruncated>%s</IsTruncated><NextPartNumberMarker>%d"
+                               "</NextPartNumberMarker>%s</ListPartsResult>"
+                               % ("true" if more else "false", last, parts)).encode())
+
+        def do_DELETE(self):
+            self._count("AbortMultipartUpload")
+            self._answer(204)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, counts
+
+
+def multipart_costs():
+    """[(route, OSS requests per call, ms per call)] and the presign cost of 100 part URLs (µs per URL)."""
+    sys.path.insert(0, FUNCTION_DIR)
+    from ossgate import config, multipart
+    from ossgate.app import App
+    from ossgate.credentials import Credentials
+    from ossgate.log import JsonLogger
+
+    server, counts = _counting_oss()
+    env = dict(ENV, OSS_ENDPOINT="http://127.0.0.1:%d" % server.server_address[1],
+               UPLOAD_PROFILES=json.dumps({"default": {"maxSize": 1024 ** 3}}))
+    app = App(lambda: config.from_environ(env), logger=JsonLogger(io.StringIO()))
+    key = "uploads/anonymous/default/2026/11/29/%s-%d.bin" % ("0" * 32, MP_PARTS * MP_PART_SIZE)
+    upload = {"key": key, "uploadId": "BENCHUPLOAD"}
+    routes = [("/v1/multipart/uploads", {"size": MP_PARTS * MP_PART_SIZE, "partSize": MP_PART_SIZE}),
+              ("/v1/multipart/parts", dict(upload, partNumbers=list(range(1, 101)))),
+              ("/v1/multipart/parts", dict(upload, partNumbers=list(range(1, 101)), listUploaded=True)),
+              ("/v1/multipart/complete", upload),
+              ("/v1/multipart/abort", upload)]
+    rows = []
+    try:
+        for path, body in routes:
+            event = json.dumps({"version": "v1", "rawPath": path, "isBase64Encoded": False,
+                                "headers": {"Content-Type": "application/json"}, "body": json.dumps(body),
+                                "requestContext": {"requestId": "bench", "http": {"method": "POST", "path": path}}
+                                }).encode()
+            answer = app.handle(event)
+            assert answer["statusCode"] == 200, answer
+            counts.clear()
+            start = time.perf_counter()
+            for _ in range(MP_CALLS):
+                app.handle(event)
+            seconds = (time.perf_counter() - start) / MP_CALLS
+            label = path + (" (listUploaded)" if body.get("listUploaded") else "") + \
+                (" (%d parts)" % MP_PARTS if path.endswith("complete") else "")
+            rows.append((label, {k: v / MP_CALLS for k, v in counts.items()}, seconds))
+    finally:
+        server.shutdown()
+        server.server_close()
+    cfg = config.from_environ(ENV)
+    creds = Credentials("LTAIbench", "bench-secret", "bench-token")
+    from datetime import datetime, timezone
+    now = datetime(2026, 11, 29, 23, 10, tzinfo=timezone.utc)
+    best = float("inf")
+    for _ in range(20):
+        start = time.perf_counter()
+        multipart.part_urls(cfg, creds, key, "BENCHUPLOAD", range(1, 101), now, 600)
+        best = min(best, (time.perf_counter() - start) / 100)
+    return rows, best
+
+
+def print_multipart_costs():
+    rows, presign = multipart_costs()
+    print()
+    print("multipart routes (real oss2 over HTTP to a counting stand-in endpoint; %d calls each)" % MP_CALLS)
+    print("%-58s %12s  %s" % ("route", "time", "OSS requests per call"))
+    for label, counts, seconds in rows:
+        requests = ", ".join("%g %s" % (n, op) for op, n in sorted(counts.items())) or "none"
+        print("%-58s %10.2f ms  %s" % (label, seconds * 1000, requests))
+    print("%-58s %10.1f us  (target: well under 1 ms): %s"
+          % ("presign of 100 part URLs, per URL", presign * 1e6, "ok" if presign < 0.0005 else "MISSED"))
+
+
+
+# --- multipart client (issue 9): bytes sent again after an interruption, peak client memory --------------------
+def print_multipart_client():
+    """Runs bench/multipart-client.js (node, the wx stand-in against local.dev) and prints its table."""
+    import shutil
+    print()
+    node = shutil.which("node")
+    if not node:
+        print("multipart client: skipped (node is not installed)")
+        return
+    env = dict(os.environ, OSSGATE_PYTHON=sys.executable)
+    done = subprocess.run([node, os.path.join(ROOT, "bench", "multipart-client.js")], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    print(done.stdout.rstrip() if done.returncode == 0 else "multipart client: FAILED\n" + done.stderr[-2000:])
 
 
 if __name__ == "__main__":

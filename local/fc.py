@@ -4,12 +4,14 @@
 
 Each HTTP request becomes an HTTP-trigger event (bytes of JSON, as the python3.10 runtime passes it) and a
 context carrying the credentials from ALIBABA_CLOUD_*; the handler's four-field dict becomes the answer.
-Like a built-in runtime instance it runs one invocation at a time and calls `initialize` once first.
+Like a built-in runtime each instance runs one invocation at a time and calls `initialize` once first; a
+request that finds every instance busy starts another instance.
 """
 
 import argparse
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -106,21 +108,53 @@ def check_result(result):
 
 
 class FunctionHost:
-    """Imports function/index.py the way the runtime does and serialises invocations."""
+    """Imports function/index.py the way the runtime does. Like FC's built-in runtimes, an instance serves one
+    invocation at a time, and a request that finds every instance busy gets a new instance (its own import of
+    index.py, its own `initialize`), up to `max_instances`. That matters when the function calls something
+    that calls the function back: CompleteMultipartUpload waits on OSS, which posts the upload callback."""
 
-    def __init__(self, function_dir=FUNCTION_DIR, env=None, static=None):
+    def __init__(self, function_dir=FUNCTION_DIR, env=None, static=None, max_instances=4):
         if function_dir not in sys.path:
             sys.path.insert(0, function_dir)
-        self.module = importlib.import_module("index")
+        self.index_path = os.path.join(function_dir, "index.py")
         self.env = os.environ if env is None else env
-        self.lock = threading.Lock()
         self.static = static or {}  # URL prefix -> folder, for the demo page
-        if hasattr(self.module, "initialize"):
-            self.module.initialize(build_context("initializer-" + uuid.uuid4().hex, self.env))
+        self.max_instances = max_instances
+        self._instances = []        # [(module, lock)]
+        self._pool_lock = threading.Lock()
+        self.module = self._start_instance(importlib.import_module("index"))
+
+    def _start_instance(self, module=None):
+        if module is None:
+            name = "index_instance_%d" % len(self._instances)
+            spec = importlib.util.spec_from_file_location(name, self.index_path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        if hasattr(module, "initialize"):
+            module.initialize(build_context("initializer-" + uuid.uuid4().hex, self.env))
+        self._instances.append((module, threading.Lock()))
+        return module
+
+    def _acquire(self):
+        with self._pool_lock:
+            for module, lock in self._instances:
+                if lock.acquire(blocking=False):
+                    return module, lock
+            if len(self._instances) < self.max_instances:
+                self._start_instance()
+                module, lock = self._instances[-1]
+                lock.acquire()
+                return module, lock
+        module, lock = self._instances[0]
+        lock.acquire()
+        return module, lock
 
     def invoke(self, event_bytes, request_id):
-        with self.lock:
-            return self.module.handler(event_bytes, build_context(request_id, self.env))
+        module, lock = self._acquire()
+        try:
+            return module.handler(event_bytes, build_context(request_id, self.env))
+        finally:
+            lock.release()
 
 
 class Handler(StandInHandler):

@@ -60,14 +60,16 @@ def canonical_request(method, bucket, key, query_pairs, headers, additional):
     ])
 
 
+def string_to_sign(region, stamp, canonical):
+    return "OSS4-HMAC-SHA256\n%s\n%s/%s/oss/aliyun_v4_request\n%s" % (
+        stamp, stamp[:8], region, hashlib.sha256(canonical.encode()).hexdigest())
+
+
 def expected_signature(secret, region, method, bucket, key, query_pairs, headers, stamp, additional=()):
     """The signature of a header-signed request (`query_pairs`: the URL's decoded query) or, with the
     x-oss-signature pair removed, of a query-signed one."""
     canonical = canonical_request(method, bucket, key, query_pairs, headers, additional)
-    day = stamp[:8]
-    to_sign = "OSS4-HMAC-SHA256\n%s\n%s/%s/oss/aliyun_v4_request\n%s" % (
-        stamp, day, region, hashlib.sha256(canonical.encode()).hexdigest())
-    return hex_mac(derive_key(secret, day, region), to_sign)
+    return hex_mac(derive_key(secret, stamp[:8], region), string_to_sign(region, stamp, canonical))
 
 
 def expected_query_signature(secret, region, method, bucket, key, query_pairs, headers, stamp):

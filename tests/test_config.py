@@ -79,6 +79,22 @@ def test_secrets_are_not_in_repr():
     assert "the-app-secret" in cfg.secrets()
 
 
+@pytest.mark.parametrize("auth", [{"AUTH_MODE": "anonymous"}, {"AUTH_MODE": "wechat", "WECHAT_APPID": "wx1",
+                                                               "WECHAT_SECRET": "s"}])
+def test_callbacks_need_session_secrets_in_either_auth_mode(auth):
+    """They key the MAC each ticket's callback body carries (docs/threat-model.md)."""
+    with pytest.raises(ConfigError, match="SESSION_SECRETS"):
+        config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback", **auth))
+    cfg = config.from_environ(base_env(CALLBACK_URL="https://api.example.com/v1/oss-callback",
+                                       SESSION_SECRETS="a" * 32 + "," + "b" * 32, **auth))
+    assert cfg.session_secrets == (b"a" * 32, b"b" * 32)
+
+
+def test_deeply_nested_profiles_are_a_config_error():
+    with pytest.raises(ConfigError, match="UPLOAD_PROFILES"):
+        config.from_environ(base_env(UPLOAD_PROFILES="[" * 100000))
+
+
 @pytest.mark.parametrize("overrides", [
     {"OSS_ENDPOINT": "https://oss-cn-shanghai-internal.aliyuncs.com"},                         # not OSS_REGION's
     {"OSS_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com", "FC_REGION": "cn-beijing"},  # function elsewhere

@@ -47,7 +47,8 @@ def test_one_sts_call_serves_many_tickets(sts):
     assert request.headers["host"] == "sts.cn-hangzhou.aliyuncs.com"
     policy = json.loads(request.query["Policy"])
     assert policy["Statement"][0]["Resource"] == ["acs:oss:*:*:demo-bucket/uploads/*"]
-    assert set(policy["Statement"][0]["Action"]) == {"oss:PutObject", "oss:GetObject"}
+    assert set(policy["Statement"][0]["Action"]) == {"oss:PutObject", "oss:GetObject", "oss:ListParts",
+                                                     "oss:AbortMultipartUpload"}  # multipart complete and abort
 
 
 def test_ticket_expiry_is_capped_by_the_sts_expiry(sts):

@@ -53,6 +53,7 @@ def check(response):
         if response["statusCode"] >= 400:
             assert set(body["error"]) == {"code", "message", "requestId"}
     assert ACCESS_KEY_SECRET not in json.dumps(response)
+    response["body"].encode("utf-8")  # what FC sends: a lone surrogate here would fail the whole response
 
 
 @settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,3 +130,96 @@ def test_download_route(key):
     if response["statusCode"] == 200:
         own = "uploads/u" + "1" * 31 + "/"
         assert isinstance(key, str) and key.startswith(own) and ".." not in key.split("/")
+
+
+# --- shapes the security review used: deep nesting, lone surrogates, control characters in the key URL ------
+
+import base64  # noqa: E402
+
+from local import callback as local_callback  # noqa: E402
+from ossgate import callbacks  # noqa: E402
+
+CALLBACK_KEY = local_callback.load_or_create_key()
+
+
+def public_pem(key):
+    from cryptography.hazmat.primitives import serialization
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+SIGNED_APP = App(lambda: config.from_environ(base_env(
+    AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret-x", SESSION_SECRETS=SECRET,
+    CALLBACK_URL="https://api.example.com/v1/oss-callback", OSS_CALLBACK_PUBLIC_KEY=public_pem(CALLBACK_KEY))),
+    credentials_provider=lambda cfg, ctx: Credentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN),
+    clock=lambda: FIXED_NOW, logger=JsonLogger(io.StringIO()))
+
+openers = st.sampled_from(["[", '{"a":', '{"size":[', '[{"x":'])
+deep_documents = st.builds(lambda opener, depth, tail: (opener * depth)[:65000] + tail, openers,
+                           st.integers(2000, 60000), st.sampled_from(["", "1", "]" * 10, "}"]))
+json_routes = st.sampled_from(["/v1/uploads", "/v1/session", "/v1/downloads", "/v1/oss-callback",
+                               "/generate_signature"])
+
+
+def signed_callback(body):
+    return {"authorization": local_callback.sign(CALLBACK_KEY, "/v1/oss-callback", "", body.encode()),
+            "content-type": "application/json"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(deep_documents, json_routes, st.booleans())
+def test_deeply_nested_json_is_a_400_on_every_json_route(document, path, with_session):
+    """No auth needed for /v1/session; the callback route parses only a body OSS signed, so it is signed here."""
+    headers = {"content-type": "application/json"}
+    if with_session:
+        headers["authorization"] = "Bearer " + TOKEN
+    if path == "/v1/oss-callback":
+        headers = signed_callback(document)
+    response = SIGNED_APP.handle(post(path, document, headers))
+    check(response)
+    assert response["statusCode"] in (400, 401, 404, 405, 413), response
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2000, 80000))
+def test_a_deeply_nested_event_is_a_400(depth):
+    check(SIGNED_APP.handle(b"[" * depth))
+    assert SIGNED_APP.handle(b"[" * depth)["statusCode"] == 400
+
+
+surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+surrogate_names = st.builds(lambda a, s, b: a + s + b, st.text(max_size=5), surrogates, st.text(max_size=5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(surrogate_names, json_values, min_size=1, max_size=3), json_routes, st.text(max_size=3))
+def test_lone_surrogates_in_field_names_get_an_encodable_4xx(fields, path, route_suffix):
+    body = dict(fields, size=1)
+    headers = {"content-type": "application/json", "authorization": "Bearer " + TOKEN}
+    response = SIGNED_APP.handle(post(path, json.dumps(body), headers))
+    check(response)
+    assert 400 <= response["statusCode"] < 500
+    response = APP.handle(post("/v1/uploads" + route_suffix, json.dumps(body), {}))
+    check(response)
+    assert 400 <= response["statusCode"] < 500
+
+
+KEY_URL = "https://gosspublic.alicdn.com/callback_pub_key_v1.pem"  # OSS documentation
+control_characters = st.characters(max_codepoint=0x1F) | st.sampled_from(["\x7f", " ", "\u0085"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(len("https://gosspublic.alicdn.com/"), len(KEY_URL)), control_characters)
+def test_control_characters_in_the_key_url_are_a_403_without_any_fetch(position, character):
+    """The real fetch_key: before the fix, a control character reached http.client and raised InvalidURL."""
+    url = KEY_URL[:position] + character + KEY_URL[position:]
+    app = App(lambda: config.from_environ(base_env(
+        AUTH_MODE="anonymous", SESSION_SECRETS=SECRET, CALLBACK_URL="https://api.example.com/v1/oss-callback")),
+        clock=lambda: FIXED_NOW, logger=JsonLogger(io.StringIO()),
+        callback_keys=PublicKeyCache(callbacks.fetch_key))
+    body = json.dumps({"bucket": "demo-bucket", "object": "uploads/anonymous/a"})
+    headers = dict(signed_callback(body), **{"x-oss-pub-key-url": base64.b64encode(
+        url.encode("utf-8")).decode()})
+    response = app.handle(post("/v1/oss-callback", body, headers))
+    check(response)
+    assert response["statusCode"] == 403, response

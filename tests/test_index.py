@@ -65,9 +65,10 @@ def test_ticket_path_imports_neither_sdk(index):
             "'path': '/v1/uploads'}}}).encode();"
             "r = index.handler(e, c); assert r['statusCode'] == 200, r;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('oss2', 'alibabacloud_credentials', "
-            "'requests', 'Crypto')))")
+            "'requests', 'Crypto', 'urllib')))")
     env = {"OSS_BUCKET": "demo-bucket", "OSS_REGION": "cn-hangzhou", "AUTH_MODE": "anonymous", "PATH": "/usr/bin",
-           "CALLBACK_URL": "https://api.example.com/v1/oss-callback"}  # tickets with a callback field too
+           "CALLBACK_URL": "https://api.example.com/v1/oss-callback",  # tickets with a callback field too
+           "SESSION_SECRETS": "c" * 32}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          cwd=str(__import__("conftest").ROOT))
     assert out.returncode == 0, out.stderr

@@ -3,6 +3,7 @@ OSS refuses with OSS's codes. Proven by oss2's own requests, parsers and CRC-64,
 
 import base64
 import hashlib
+import http.client
 import os
 from datetime import timedelta
 
@@ -122,8 +123,9 @@ def test_forbid_overwrite_and_content_md5(bkt):
     good = base64.b64encode(hashlib.md5(b"body").digest()).decode()
     assert bkt.put_object("api/md5.txt", b"body", headers={"Content-MD5": good}).status == 200
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
-    raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": wrong}),
-               oss2.exceptions.ServerError, 400, "BadDigest")
+    error = raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": wrong}),
+                       oss2.exceptions.InvalidDigest, 400, "InvalidDigest")
+    assert error.ec == "0017-00000503"  # OSS's documented EC for a Content-MD5 that does not match
     raises_oss(lambda: bkt.put_object("api/md5b.txt", b"body", headers={"Content-MD5": "not-md5"}),
                oss2.exceptions.InvalidDigest, 400, "InvalidDigest")
     assert not bkt.object_exists("api/md5b.txt")
@@ -177,6 +179,23 @@ def test_refused_puts_and_gets(server, make, klass, status, code):
     bucket(server["endpoint"]).put_object("api/readable.txt", b"x")
     raises_oss(lambda: client.get_object("api/readable.txt"), klass, status, code)
     assert not bucket(server["endpoint"]).object_exists("api/refused.txt")
+
+
+def test_signature_mismatch_shows_what_the_server_signed(server):
+    client = bucket(server["endpoint"], secret="wrong-secret")
+    error = raises_oss(lambda: client.put_object("api/mismatch.txt", b"x", headers={"Content-Type": "text/plain"}),
+                       oss2.exceptions.SignatureDoesNotMatch, 403, "SignatureDoesNotMatch")
+    canonical = error.details["CanonicalRequest"]
+    assert canonical.startswith("PUT\n/%s/api/mismatch.txt\n" % BUCKET) and "content-type:text/plain" in canonical
+    assert error.details["StringToSign"].startswith("OSS4-HMAC-SHA256\n")
+    assert error.details["OSSAccessKeyId"] == AK and SK not in error.body.decode()
+
+
+def test_forbid_overwrite_takes_only_true_or_false(bkt):
+    raises_oss(lambda: bkt.put_object("api/flag.txt", b"x", headers={"x-oss-forbid-overwrite": "yes"}),
+               oss2.exceptions.InvalidArgument, 400, "InvalidArgument")
+    assert not bkt.object_exists("api/flag.txt")
+    assert bkt.put_object("api/flag.txt", b"x", headers={"x-oss-forbid-overwrite": "false"}).status == 200
 
 
 def test_both_authorization_spellings(bkt, server):
@@ -300,3 +319,55 @@ def test_list_objects_v2_paging_prefix_delimiter(bkt):
     after = bkt.list_objects_v2(prefix="list/", start_after="list/sub/c.txt")
     assert [o.key for o in after.object_list] == ["list/sub/d.txt", "list/z y+%.txt"]
     assert [o.key for o in oss2.ObjectIterator(bkt, prefix="list/", max_keys=1)] == sorted(keys)
+
+
+def test_uploads_must_declare_their_length(server):
+    host, port = server["endpoint"][len("http://"):].split(":")
+    request = oss2.http.Request("PUT", server["endpoint"] + "/" + BUCKET + "/api/nolength.txt", region=REGION,
+                               product="oss")
+    auth()._sign_request(request, BUCKET, "api/nolength.txt")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("PUT", "/%s/api/nolength.txt" % BUCKET)
+    for name, value in request.headers.items():
+        if value is not None and name.lower() != "content-length":
+            connection.putheader(name, value)
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 411 and b"<Code>MissingContentLength</Code>" in answer.read()
+    connection.close()
+    assert not bucket(server["endpoint"]).object_exists("api/nolength.txt")
+
+
+def test_post_to_an_object_is_not_allowed(bkt):
+    raises_oss(lambda: bkt._Bucket__do_object("POST", "api/x", data=b"x"), oss2.exceptions.ServerError, 405,
+               "MethodNotAllowed")
+
+
+def test_delete_multiple_objects(bkt):
+    keys = ["multi/a.txt", "multi/b c+.txt", "multi/never-existed.txt"]
+    for key in keys[:2]:
+        bkt.put_object(key, b"x")
+    result = bkt.batch_delete_objects(keys)  # oss2 sends encoding-type=url and Content-MD5
+    assert sorted(result.deleted_keys) == sorted(keys)
+    assert [o.key for o in bkt.list_objects_v2(prefix="multi/").object_list] == []
+
+
+def test_a_bucket_without_a_token_refuses_one(tmp_path):
+    with running_oss(tmp_path, token=None) as info:
+        plain = bucket(info["endpoint"], token=None)
+        assert plain.put_object("api/plain.txt", b"x").status == 200
+        assert plain.get_object("api/plain.txt").read() == b"x"
+        raises_oss(lambda: bucket(info["endpoint"]).get_object("api/plain.txt"), oss2.exceptions.ServerError, 403,
+                   "InvalidSecurityToken")
+        url = bucket(info["endpoint"]).sign_url("GET", "api/plain.txt", 60)
+        assert requests.get(url).status_code == 403
+        assert requests.get(plain.sign_url("GET", "api/plain.txt", 60)).content == b"x"
+
+
+def test_tampered_presigned_put_is_refused(bkt):
+    url = bkt.sign_url("PUT", "api/tampered-url.txt", 60, headers={"Content-Type": "text/plain"})
+    signature = url.split("x-oss-signature=")[1]
+    answer = requests.put(url.replace(signature, flip_last(signature)), data=b"x",
+                          headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
+    assert not bkt.object_exists("api/tampered-url.txt")

@@ -5,6 +5,7 @@ import hashlib
 import os
 import threading
 import time
+import tracemalloc
 from datetime import timedelta
 from urllib.parse import unquote
 from xml.etree import ElementTree
@@ -197,3 +198,20 @@ def test_url_encoded_answers(bkt):
     uploads = bkt.list_multipart_uploads(prefix="mp/odd")  # oss2 sends encoding-type=url here
     assert [u.key for u in uploads.upload_list] == [key]
     bkt.abort_multipart_upload(key, upload_id)
+
+
+def test_large_parts_stream_to_disk(bkt):
+    chunk = os.urandom(1024 * KB)
+    upload_id = bkt.init_multipart_upload("mp/streamed.bin").upload_id
+    tracemalloc.start()
+    try:
+        result = bkt.upload_part("mp/streamed.bin", upload_id, 1, (chunk for _ in range(48)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 1024 * KB, "a 48 MB part was held in memory (peak %d bytes)" % peak
+    crc = oss2.utils.Crc64()
+    for _ in range(48):
+        crc.update(chunk)
+    assert result.crc == crc.crc
+    bkt.abort_multipart_upload("mp/streamed.bin", upload_id)

@@ -278,3 +278,103 @@ def test_wrong_region_is_refused(server):
         bucket.get_object_with_url(bucket.sign_url("GET", "sdk/oss2/region.txt", 60))
     assert_refused(caught, oss2.exceptions.InvalidArgument, "InvalidArgument", 400)
     assert_absent(make_bucket(server), "sdk/oss2/region.txt")
+
+
+class ChangeAfterSigning(oss2.ProviderAuthV4):
+    """oss2 signs the request, then one signed header is changed before it is sent."""
+
+    changes = {}
+
+    def _sign_request(self, req, bucket_name, key, in_additional_headers=None):
+        super()._sign_request(req, bucket_name, key, in_additional_headers)
+        req.headers.update(self.changes)
+
+
+@pytest.mark.parametrize("changes", [{"Content-Type": "application/json"}, {"x-oss-meta-owner": "mallory"},
+                                     {"x-oss-forbid-overwrite": "false"}], ids=["content-type", "meta", "x-oss-header"])
+def test_a_header_changed_after_signing_is_refused(server, changes):
+    auth_class = type("Change", (ChangeAfterSigning,), {"changes": changes})
+    bucket = make_bucket(server, auth_class=auth_class)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/changed.txt", b"x", headers={"Content-Type": "text/plain",
+                                                                 "x-oss-meta-owner": "alice",
+                                                                 "x-oss-forbid-overwrite": "true"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert_absent(make_bucket(server), "sdk/oss2/changed.txt")
+
+
+def test_a_presigned_url_is_good_for_its_own_request_only(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/mine.txt", b"mine")
+    bucket.put_object("sdk/oss2/other.txt", b"other")
+    url = bucket.sign_url("GET", "sdk/oss2/mine.txt", 60)
+    assert bucket.get_object_with_url(url).read() == b"mine"
+    for misuse in (url + "&response-content-type=text%2Fhtml",            # a query parameter added
+                   url.replace("sdk%2Foss2%2Fmine.txt", "sdk%2Foss2%2Fother.txt")):  # another key
+        assert misuse != url
+        with pytest.raises(oss2.exceptions.ServerError) as caught:
+            bucket.get_object_with_url(misuse)
+        assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:  # another method
+        bucket.put_object_with_url(url, b"overwritten")
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+    assert bucket.get_object("sdk/oss2/mine.txt").read() == b"mine"
+
+
+def test_a_presigned_url_with_a_signed_host_header(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/host.txt", b"host")
+    host = server.endpoint.split("//", 1)[1]
+    url = bucket.sign_url("GET", "sdk/oss2/host.txt", 60, headers={"Host": host}, additional_headers=["host"])
+    assert "x-oss-additional-headers=host" in url
+    assert bucket.get_object_with_url(url).read() == b"host"
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.get_object_with_url(url, headers={"Host": "sdk-bucket.oss-cn-hangzhou.aliyuncs.com"})
+    assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
+
+
+def test_put_object_rules(server):
+    bucket = make_bucket(server)
+    bucket.put_object("sdk/oss2/once.txt", b"first")
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/once.txt", b"second", headers={"x-oss-forbid-overwrite": "true"})
+    assert_refused(caught, oss2.exceptions.ServerError, "FileAlreadyExists", 409)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.put_object("sdk/oss2/md5.txt", b"body", headers={"Content-MD5": oss2.utils.content_md5(b"other")})
+    assert_refused(caught, oss2.exceptions.InvalidDigest, "InvalidDigest", 400)
+    assert bucket.get_object("sdk/oss2/once.txt").read() == b"first"
+    assert_absent(bucket, "sdk/oss2/md5.txt")
+
+
+def test_multipart_rules(server):
+    bucket = make_bucket(server)
+    key = "sdk/oss2/parts.bin"
+    upload_id = bucket.init_multipart_upload(key).upload_id
+    small = bucket.upload_part(key, upload_id, 1, b"a" * 1000)
+    last = bucket.upload_part(key, upload_id, 2, b"b" * 10)
+    parts = [oss2.models.PartInfo(1, small.etag), oss2.models.PartInfo(2, last.etag)]
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.complete_multipart_upload(key, upload_id, parts)
+    assert_refused(caught, oss2.exceptions.ServerError, "EntityTooSmall", 400)
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.complete_multipart_upload(key, upload_id, [oss2.models.PartInfo(1, "0" * 32)])
+    assert_refused(caught, oss2.exceptions.ServerError, "InvalidPart", 400)
+    listed = bucket.list_parts(key, upload_id)
+    assert [(p.part_number, p.etag, p.size) for p in listed.parts] == [(1, small.etag, 1000), (2, last.etag, 10)]
+    assert bucket.abort_multipart_upload(key, upload_id).status == 204
+    with pytest.raises(oss2.exceptions.ServerError) as caught:
+        bucket.list_parts(key, upload_id)
+    assert_refused(caught, oss2.exceptions.NoSuchUpload, "NoSuchUpload", 404)
+    assert_absent(bucket, key)
+
+
+def test_list_objects_v2_pages(server):
+    bucket = make_bucket(server)
+    keys = ["sdk/oss2/list/%d.txt" % n for n in range(5)] + ["sdk/oss2/list/ä b+c.txt", "sdk/oss2/list/sub/x.txt"]
+    for key in keys:
+        bucket.put_object(key, key.encode())
+    listed = [o.key for o in oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", max_keys=2)]
+    assert listed == sorted(keys, key=lambda k: k.encode())
+    entries = list(oss2.ObjectIteratorV2(bucket, prefix="sdk/oss2/list/", delimiter="/", max_keys=3))
+    expected = [(k, False) for k in keys if "/sub/" not in k] + [("sdk/oss2/list/sub/", True)]
+    assert sorted((e.key, e.is_prefix()) for e in entries) == sorted(expected)

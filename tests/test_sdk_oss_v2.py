@@ -289,3 +289,61 @@ def test_wrong_region_is_refused(server):
     signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/region.txt"))
     assert_raw_refusal(requests.get(signed_get.url, timeout=10), "InvalidArgument", 400)
     assert_absent(make_client(server), "sdk/v2/region.txt")
+
+
+class ChangingHttpClient(RequestsHttpClient):
+    """Sends what the SDK signed, with one signed header changed after signing."""
+
+    def __init__(self, changes):
+        super().__init__()
+        self.changes = changes
+
+    def send(self, request, **kwargs):
+        request.headers.update(self.changes)
+        return super().send(request, **kwargs)
+
+
+@pytest.mark.parametrize("changes", [{"Content-Type": "application/json"}, {"x-oss-meta-owner": "mallory"}],
+                         ids=["content-type", "meta"])
+def test_a_header_changed_after_signing_is_refused(server, changes):
+    client = make_client(server, http_client=ChangingHttpClient(changes))
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        client.put_object(oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/changed.txt", body=b"x",
+                                               content_type="text/plain", metadata={"owner": "alice"}))
+    assert_refused(caught, "SignatureDoesNotMatch", 403)
+    assert_absent(make_client(server), "sdk/v2/changed.txt")
+
+
+def test_complete_checks_part_order_and_sizes(server):
+    client = make_client(server)
+    key = "sdk/v2/order.bin"
+    first, second = b"1" * PART, b"2" * 10
+    upload_id = client.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(bucket=BUCKET, key=key)).upload_id
+    etags = [client.upload_part(oss.UploadPartRequest(bucket=BUCKET, key=key, upload_id=upload_id, part_number=n,
+                                                      body=body)).etag for n, body in ((1, first), (2, second))]
+
+    def complete(numbers):
+        parts = [oss.UploadPart(part_number=n, etag=etags[n - 1]) for n in numbers]
+        return client.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+            bucket=BUCKET, key=key, upload_id=upload_id,
+            complete_multipart_upload=oss.CompleteMultipartUpload(parts=parts)))
+
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        complete([2, 1])
+    assert_refused(caught, "InvalidPartOrder", 400)
+    assert_absent(client, key)
+    result = complete([1, 2])
+    assert result.status_code == 200 and result.etag.endswith('-2"') and result.hash_crc64 == crc64(first + second)
+    got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key))
+    assert got.body.read() == first + second
+
+
+def test_list_objects_v2_pages(server):
+    client = make_client(server)
+    keys = ["sdk/v2/list/%d.txt" % n for n in range(5)] + ["sdk/v2/list/ä b+c.txt"]
+    for key in keys:
+        put(client, key, key.encode())
+    paginator = client.list_objects_v2_paginator(limit=2)
+    pages = list(paginator.iter_page(oss.ListObjectsV2Request(bucket=BUCKET, prefix="sdk/v2/list/")))
+    assert len(pages) == 3 and pages[0].is_truncated and not pages[-1].is_truncated
+    assert [o.key for page in pages for o in page.contents] == sorted(keys, key=lambda k: k.encode())

@@ -82,3 +82,42 @@ def test_user_ids_are_stable_opaque_and_distinct():
     assert alice != sessions.user_id_for("wx1", "oBob-openid-456")
     assert alice != sessions.user_id_for("wx2", "oAlice-openid-123")
     assert "Alice" not in alice and len(alice) == 32 and alice.isalnum()
+
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_only_the_canonical_spelling_of_the_mac_is_accepted():
+    """43 base64url characters carry 258 bits for a 256-bit MAC: the last character has 4 spellings that decode
+    to the same bytes. Exactly one token string may verify."""
+    token = mint()
+    accepted = [c for c in B64URL if _verifies(token[:-1] + c)]
+    assert accepted == [token[-1]]
+
+
+def test_a_non_canonical_payload_spelling_is_refused_even_with_a_valid_mac():
+    import hashlib
+    import hmac
+
+    # a user id whose payload's base64url form ends in unused bits
+    token = next(t for t in (mint(user="u" + "a" * n) for n in range(31, 35)) if len(t.split(".")[1]) % 4 in (2, 3))
+    _, payload, _ = token.split(".")
+    variants = []
+    for c in B64URL:
+        spelled = payload[:-1] + c
+        if spelled != payload and base64.urlsafe_b64decode(spelled + "==") == base64.urlsafe_b64decode(payload + "=="):
+            signing_input = "v1." + spelled
+            mac = hmac.new(SECRET, signing_input.encode(), hashlib.sha256).digest()
+            variants.append(signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode())
+    assert variants  # the payload has other spellings: each must be refused
+    for forged in variants:
+        with pytest.raises(AuthError):
+            sessions.verify(forged, [SECRET], "wx1", NOW)
+
+
+def _verifies(token):
+    try:
+        sessions.verify(token, [SECRET], "wx1", NOW)
+        return True
+    except AuthError:
+        return False

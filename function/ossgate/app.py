@@ -52,6 +52,12 @@ class Invocation:
     def user_id(self):
         return auth.authenticate(self.request, self.config, self.now.timestamp())
 
+    def oss(self):
+        """A client for the function's own OSS requests, with this invocation's credentials (imports oss2)."""
+        from .ossclient import OssClient
+
+        return OssClient(self.config, self.credentials())
+
 
 def create_upload(inv):
     user_id = inv.user_id()
@@ -60,7 +66,8 @@ def create_upload(inv):
     if inv.config.callback_url:
         from . import callbacks
 
-        callback_fields = {"callback": callbacks.callback_field(inv.config.callback_url)}
+        def callback_fields(key):
+            return {"callback": callbacks.ticket_callback_field(inv.config, key)}
     return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                       inv.app.random_id(), callback_fields)
 
@@ -98,12 +105,55 @@ def create_download(inv):
     return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
 
 
+def initiate_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    request, part_size = multipart.parse_initiate(inv.request.json())
+    return 200, multipart.initiate(inv.config, inv.credentials(), user_id, request, part_size, inv.now,
+                                   inv.app.random_id(), inv.oss)
+
+
+def multipart_parts(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload, numbers, list_uploaded, after = multipart.parse_parts_request(inv.request.json(), inv.config, user_id)
+    return 200, multipart.fresh_parts(inv.config, inv.credentials(), upload, numbers, list_uploaded, after, inv.now,
+                                      inv.oss)
+
+
+def complete_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload = multipart.parse_upload(inv.request.json(), inv.config, user_id)
+    callback = None
+    if inv.config.callback_url:
+        from . import callbacks
+
+        callback = callbacks.ticket_callback_field(inv.config, upload.key)
+    return 200, multipart.complete(inv.config, upload, inv.oss(), callback)
+
+
+def abort_multipart(inv):
+    from . import multipart
+
+    user_id = inv.user_id()
+    upload = multipart.parse_upload(inv.request.json(), inv.config, user_id)
+    return 200, multipart.abort(upload, inv.oss())
+
+
 ROUTES = {
     "/v1/uploads": {"POST": create_upload},
     "/generate_signature": {"GET": generate_signature},
     "/v1/session": {"POST": create_session},
     "/v1/oss-callback": {"POST": receive_oss_callback},
     "/v1/downloads": {"POST": create_download},
+    "/v1/multipart/uploads": {"POST": initiate_multipart},
+    "/v1/multipart/parts": {"POST": multipart_parts},
+    "/v1/multipart/complete": {"POST": complete_multipart},
+    "/v1/multipart/abort": {"POST": abort_multipart},
 }
 
 

@@ -3,8 +3,9 @@
 This module and credentials.py are the only ones that read the environment; everything else is handed a Config.
 """
 
-import json
 import re
+
+from . import jsontext
 from .errors import ConfigError
 from .record import REQUIRED, Record
 
@@ -112,9 +113,9 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
     if raw is None:
         return {"default": Profile("default", DEFAULT_MAX_SIZE)}
     try:
-        data = json.loads(raw)
+        data = jsontext.loads(raw)
     except ValueError as exc:
-        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % exc.msg)
+        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % getattr(exc, "msg", exc))
     if not isinstance(data, dict) or not data:
         raise ConfigError("UPLOAD_PROFILES must be a non-empty JSON object of profiles")
     profiles = {}
@@ -142,11 +143,11 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
     return profiles
 
 
-def _session_secrets(env):
+def _session_secrets(env, why="AUTH_MODE=wechat"):
     raw = _get(env, "SESSION_SECRETS")
     secrets = tuple(s.strip().encode("utf-8") for s in (raw or "").split(",") if s.strip())
     if not secrets:
-        raise ConfigError("SESSION_SECRETS is required when AUTH_MODE=wechat")
+        raise ConfigError("SESSION_SECRETS is required when %s" % why)
     if any(len(s) < MIN_SESSION_SECRET_BYTES for s in secrets):
         raise ConfigError("every SESSION_SECRETS entry must be at least %d bytes" % MIN_SESSION_SECRET_BYTES)
     return secrets
@@ -204,6 +205,9 @@ def from_environ(env):
             wechat_secret=_required(env, "WECHAT_SECRET"),
             session_secrets=_session_secrets(env),
         )
+    if settings["callback_url"] and not settings.get("session_secrets"):
+        # they key the MAC each ticket's callback body carries (callbacks.object_mac), in either auth mode
+        settings["session_secrets"] = _session_secrets(env, "CALLBACK_URL is set (they key the callback MAC)")
     if settings["credentials_mode"] == "assume_role":
         arn = _required(env, "OSS_STS_ROLE_ARN")
         if not _ROLE_ARN_RE.fullmatch(arn):

@@ -71,7 +71,7 @@ def session_policy(bucket, upload_prefix):
     import json
 
     return json.dumps({"Version": "1", "Statement": [{
-        "Effect": "Allow", "Action": ["oss:PutObject", "oss:GetObject"],
+        "Effect": "Allow", "Action": ["oss:PutObject", "oss:GetObject", "oss:ListParts", "oss:AbortMultipartUpload"],
         "Resource": ["acs:oss:*:*:%s/%s*" % (bucket, upload_prefix)]}]}, separators=(",", ":"))
 
 

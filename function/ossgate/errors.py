@@ -22,6 +22,9 @@ STATUS_BY_CODE = {
     "config_error": 500,
     "upstream_error": 502,
     "credentials_unavailable": 503,
+    "incomplete_upload": 400,
+    "no_such_upload": 404,
+    "already_exists": 409,
 }
 
 

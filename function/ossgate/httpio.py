@@ -2,14 +2,12 @@
 
 import base64
 import binascii
-import json
 
+from . import jsontext
 from .errors import RequestError
 from .record import REQUIRED, Record
 
 MAX_BODY_BYTES = 64 * 1024  # every request body of this API is a small JSON object
-# One encoder for every response: json.dumps with options builds a new encoder per call.
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Request(Record):
@@ -31,7 +29,7 @@ class Request(Record):
         if not self.body.strip():
             raise RequestError("bad_request", "a JSON body is required")
         try:
-            data = json.loads(self.body.decode("utf-8"))
+            data = jsontext.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise RequestError("bad_request", "the body is not valid UTF-8 JSON")
         if not isinstance(data, dict):
@@ -90,12 +88,12 @@ def parse_event(event, fallback_request_id=""):
     """bytes/str/dict of an HTTP-trigger event → Request; RequestError (400) if it is not one."""
     if isinstance(event, (bytes, bytearray)):
         try:
-            event = json.loads(event)
+            event = jsontext.loads(event)
         except (UnicodeDecodeError, ValueError):
             raise RequestError("bad_request", "the event is not UTF-8 JSON")
     elif isinstance(event, str):
         try:
-            event = json.loads(event)
+            event = jsontext.loads(event)
         except ValueError:
             raise RequestError("bad_request", "the event is not JSON")
     if not isinstance(event, dict):
@@ -126,7 +124,7 @@ def response(status, body=None, headers=None):
     """The dict FC turns into the HTTP answer; the body is always JSON (or empty)."""
     out_headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
     out_headers.update(headers or {})
-    text = "" if body is None else _encode_json(body)
+    text = "" if body is None else jsontext.dumps(body)
     if body is None:
         out_headers.pop("Content-Type")
     return {"statusCode": status, "headers": out_headers, "isBase64Encoded": False, "body": text}

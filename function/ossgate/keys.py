@@ -35,3 +35,34 @@ def object_key(upload_prefix, user_id, profile, now, random_id, ext):
     name = random_id + ("." + ext if ext else "")
     return "%s%s/%04d/%02d/%02d/%s" % (
         user_prefix(upload_prefix, user_id), profile, now.year, now.month, now.day, name)
+
+
+# --- multipart keys: the declared size rides in the object id ------------------------------------------------
+# Complete and abort are handed back only `{key, uploadId}`. The key of a multipart upload carries the size the
+# client declared at initiate (`<random id>-<size>`), so complete can refuse a larger total without any state.
+# It needs no MAC: only the server initiates multipart uploads (the client holds no credentials, only part URLs
+# for one key and uploadId), and OSS binds an uploadId to the key it was initiated for, so a client that edits
+# the size in a key names an upload that does not exist (NoSuchUpload).
+
+_MULTIPART_NAME_RE = re.compile(r"^[0-9a-z]{8,64}-([1-9][0-9]{0,11})(\.[a-z0-9]{1,10})?$")
+_PROFILE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_DATE_RE = re.compile(r"^[0-9]{4}/[0-9]{2}/[0-9]{2}$")
+
+
+def sized_id(random_id, size):
+    """The object id of a multipart upload: the random id and the declared size."""
+    return "%s-%d" % (random_id, size)
+
+
+def multipart_key_parts(upload_prefix, user_id, key):
+    """(profile, declared size) of a multipart key issued to `user_id`, or None if `key` is not one."""
+    own = user_prefix(upload_prefix, user_id)
+    if not key.startswith(own):
+        return None
+    segments = key[len(own):].split("/")
+    if len(segments) != 5 or not _PROFILE_RE.fullmatch(segments[0]) or not _DATE_RE.fullmatch("/".join(segments[1:4])):
+        return None
+    match = _MULTIPART_NAME_RE.fullmatch(segments[4])
+    if match is None:
+        return None
+    return segments[0], int(match.group(1))

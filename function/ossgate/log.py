@@ -4,12 +4,13 @@ redactor that blanks any known secret value (credentials, app secret, session se
 Exceptions are logged as their type and stack frames, never their message: a message may carry a value
 (a secret from a failed call, a token) that no redactor knows about."""
 
-import json
 import sys
 import traceback
 
+from .jsontext import utf8_safe_encoder
+
 REDACTED = "[REDACTED]"
-_encode_line = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_encode_line = utf8_safe_encoder(default=str)
 
 
 def redact(text, secrets):

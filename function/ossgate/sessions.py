@@ -26,6 +26,17 @@ def _unb64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _canonical_unb64(text):
+    """The bytes `text` spells, or None unless `text` is their one canonical unpadded base64url spelling: the
+    last character may carry unused low bits, so several strings decode alike; only the one that re-encodes
+    to itself is accepted (a token has exactly one valid spelling)."""
+    try:
+        data = _unb64(text)
+    except ValueError:  # binascii.Error: a length no base64 has
+        return None
+    return data if _b64(data) == text else None
+
+
 def user_id_for(appid, openid):
     """A stable, opaque userId: it does not reveal the openid and is the same at every login."""
     digest = hashlib.sha256(("ossgate-user-v1\0%s\0%s" % (appid, openid)).encode("utf-8")).hexdigest()
@@ -52,12 +63,14 @@ def verify(token, secrets, audience, now_epoch):
     if not match:
         raise AuthError("the session token is malformed; sign in again")
     signing_input = "%s.%s" % (VERSION, match.group(1))
-    given = _unb64(match.group(2))
+    given, raw_payload = _canonical_unb64(match.group(2)), _canonical_unb64(match.group(1))
+    if given is None or raw_payload is None:
+        raise AuthError("the session token is malformed; sign in again")
     if not any(hmac.compare_digest(_mac(secret, signing_input), given) for secret in secrets):
         raise AuthError("the session token is not valid; sign in again")
     try:
-        payload = json.loads(_unb64(match.group(1)).decode("utf-8"))
-    except ValueError:
+        payload = json.loads(raw_payload.decode("utf-8"))
+    except (ValueError, RecursionError):
         raise AuthError("the session token is malformed; sign in again")
     if not isinstance(payload, dict) or payload.get("aud") != audience:
         raise AuthError("the session token is for another app; sign in again")

@@ -62,8 +62,11 @@ def post_policy_signature(access_key_secret, date, region, encoded_policy):
 # --- §2: header and query (presigned URL) signing -------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def uri_encode(value, keep_slash=False):
-    """RFC 3986 percent-encoding: unreserved characters stay, everything else is %XX (uppercase)."""
+    """RFC 3986 percent-encoding: unreserved characters stay, everything else is %XX (uppercase).
+
+    Cached: a batch of presigned URLs encodes the same credential, date, token and key over and over."""
     from urllib.parse import quote  # header/query signing is off the ticket path
 
     return quote(value, safe="-_.~" + ("/" if keep_slash else ""))
@@ -106,3 +109,29 @@ def canonical_request(method, bucket, key, params, headers, additional_headers=(
 def request_string_to_sign(datetime_str, scope, canonical):
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return "\n".join([ALGORITHM, datetime_str, scope, digest])
+
+
+def presigned_query(access_key_id, access_key_secret, security_token, region, now, expires, method, bucket, key,
+                    params=(), headers=None, additional_headers=()):
+    """Query-mode V4 (a presigned URL): the (name, value) pairs of the URL's query, `x-oss-signature` last.
+
+    `params`: the request's own query (e.g. partNumber, uploadId); `headers`: those the sender must send as
+    signed (content-type is always signed); `expires`: seconds after `now`, 1..604800."""
+    date = sign_date(now)
+    stamp = sign_datetime(now)
+    pairs = list(params)
+    pairs += [("x-oss-signature-version", ALGORITHM), ("x-oss-credential", credential(access_key_id, date, region)),
+              ("x-oss-date", stamp), ("x-oss-expires", str(expires))]
+    if security_token:
+        pairs.append(("x-oss-security-token", security_token))
+    if additional_headers:
+        pairs.append(("x-oss-additional-headers", ";".join(sorted(h.lower() for h in additional_headers))))
+    canonical = canonical_request(method, bucket, key, pairs, headers or {}, additional_headers)
+    string_to_sign = request_string_to_sign(stamp, credential_scope(date, region), canonical)
+    pairs.append(("x-oss-signature", signature(signing_key(access_key_secret, date, region), string_to_sign)))
+    return pairs
+
+
+def encode_query(pairs):
+    """A URL query from (name, value) pairs, RFC 3986-encoded; a bare name for an empty value."""
+    return "&".join(uri_encode(name) + ("=" + uri_encode(value) if value else "") for name, value in pairs)

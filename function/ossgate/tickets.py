@@ -28,11 +28,13 @@ class TicketRequest(Record):
     _fields = (("size", REQUIRED), ("profile", REQUIRED), ("content_type", None), ("filename", None))
 
 
-def parse_ticket_request(body):
-    """Validate the JSON body of `POST /v1/uploads`; RequestError (400) naming the bad field."""
+def parse_ticket_request(body, extra_fields=()):
+    """Validate the JSON body of `POST /v1/uploads`; RequestError (400) naming the bad field.
+
+    `extra_fields`: names another route accepts on top of these (it validates them itself)."""
     if not isinstance(body, dict):
         raise RequestError("bad_request", "the body must be a JSON object")
-    unknown = sorted(set(body) - _ALLOWED_FIELDS)
+    unknown = sorted(set(body) - _ALLOWED_FIELDS - set(extra_fields))
     if unknown:
         raise RequestError("bad_request", "unknown field: %s" % ", ".join(unknown)[:200])
     size = body.get("size")
@@ -76,6 +78,19 @@ def check_allowed(profile, request):
                               % (request.content_type, profile.name, ", ".join(profile.content_types)))
 
 
+def allowed_profile(config, request):
+    """The profile the request names, once its size and type are allowed by it (404, 413 or 415 otherwise)."""
+    profile = choose_profile(config, request.profile)
+    check_allowed(profile, request)
+    return profile
+
+
+def new_key(config, user_id, profile, request, now, object_id):
+    """The key rules every upload route shares: `<prefix><userId>/<profile>/yyyy/mm/dd/<object id><.ext>`."""
+    ext = keys.extension(request.filename, request.content_type)
+    return keys.object_key(config.upload_prefix, user_id, profile.name, now, object_id, ext)
+
+
 def expiration_for(now, ttl_seconds, credentials):
     """now + ttl, never past the credentials' expiry (less a margin); CredentialsError if too little is left."""
     expiration = now + timedelta(seconds=ttl_seconds)
@@ -92,17 +107,18 @@ def iso_utc(moment):
 
 
 def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
-    """README's `POST /v1/uploads` answer for an already authenticated user."""
-    profile = choose_profile(config, request.profile)
-    check_allowed(profile, request)
-    ext = keys.extension(request.filename, request.content_type)
-    key = keys.object_key(config.upload_prefix, user_id, profile.name, now, random_id, ext)
+    """README's `POST /v1/uploads` answer for an already authenticated user.
+
+    `callback_fields`: None, or a function of the chosen key giving the callback form fields to pin."""
+    profile = allowed_profile(config, request)
+    key = new_key(config, user_id, profile, request, now, random_id)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
 
     extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS),
                     ("Content-Type", request.content_type or DEFAULT_CONTENT_TYPE),
                     ("x-oss-forbid-overwrite", "true")]
-    extra_fields.extend((callback_fields or {}).items())
+    if callback_fields is not None:
+        extra_fields.extend(callback_fields(key).items())
 
     conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
     conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]

@@ -4,11 +4,11 @@ The session_key WeChat returns is dropped here and never leaves this module. The
 secret, so neither the URL nor an exception's text is ever logged (see log.py).
 """
 
-import json
 import random
 import re
 import time
 
+from . import jsontext
 from .errors import AuthError, RequestError, UpstreamError
 
 TIMEOUT_SECONDS = 3.0
@@ -32,7 +32,7 @@ def _fetch(url, timeout):
     from urllib.request import Request, urlopen  # only the login route pays for urllib
 
     with urlopen(Request(url, headers={"Accept": "application/json"}), timeout=timeout) as answer:
-        return json.loads(answer.read(65536).decode("utf-8"))
+        return jsontext.loads(answer.read(65536).decode("utf-8"))
 
 
 def session_url(api_base, appid, secret, code):

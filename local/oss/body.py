@@ -38,6 +38,7 @@ class Body:
         length = headers.get("Content-Length")
         if not self.chunked and length is not None and not length.strip().isdigit():
             raise OssError("InvalidArgument", "Content-Length is not a number.")
+        self.has_length = self.chunked or length is not None
         self.remaining = 0 if self.chunked else int(length or 0)
         self.declared = None if self.chunked else self.remaining
         self._chunk_left = 0
@@ -98,7 +99,13 @@ class Body:
 
     def to_file(self, path, limit, content_md5=None):
         """Stream the body to `path`, hashing as it goes. Content-MD5 (base64) is checked at the end:
-        InvalidDigest when it is not a base64 MD5, BadDigest when it does not match (the file is removed)."""
+        InvalidDigest when it is not a base64 MD5 (EC 0017-00000502) or does not match (EC 0017-00000503),
+        as https://help.aliyun.com/zh/oss/user-guide/0017-00000503 describes; the file is removed.
+        An upload must say how long it is (Content-Length, or chunked): MissingContentLength otherwise."""
+        if not self.has_length:
+            raise OssError("MissingContentLength", "You must provide the Content-Length HTTP header.")
+        if self.declared is not None and self.declared > limit:
+            raise OssError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.")
         expected = _decode_md5(content_md5) if content_md5 is not None else None
         md5, crc, size = hashlib.md5(), Crc64(), 0
         try:
@@ -114,8 +121,8 @@ class Body:
                     crc.update(data)
                     out.write(data)
             if expected is not None and md5.digest() != expected:
-                raise OssError("BadDigest", "The Content-MD5 you specified did not match what we received.",
-                               ExpectedMD5=content_md5, CalculatedMD5=base64.b64encode(md5.digest()).decode())
+                raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.",
+                               ec="0017-00000503", ExpectedMD5=content_md5, CalculatedMD5=base64.b64encode(md5.digest()).decode())
         except BaseException:
             try:
                 os.remove(path)
@@ -131,7 +138,7 @@ def _decode_md5(value):
     except ValueError:
         raw = b""
     if len(raw) != 16:
-        raise OssError("InvalidDigest", "The Content-MD5 you specified is not valid.")
+        raise OssError("InvalidDigest", "The Content-MD5 you specified is not valid.", ec="0017-00000502")
     return raw
 
 
@@ -139,4 +146,5 @@ def check_content_md5(headers, data):
     """Content-MD5 of an in-memory body (XML requests)."""
     value = headers.get("Content-MD5")
     if value is not None and hashlib.md5(data).digest() != _decode_md5(value):
-        raise OssError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.",
+                       ec="0017-00000503")

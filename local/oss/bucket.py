@@ -115,10 +115,12 @@ def _matches(pattern, value):
     return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]")) if "*" in pattern else value == pattern
 
 
-def cors_headers(rule, origin, preflight=False, request_headers=()):
-    headers = [("Access-Control-Allow-Origin", origin),
-               ("Access-Control-Allow-Methods", ", ".join(rule["allowedMethods"]))]
-    if preflight and request_headers:
+def cors_headers(rule, origin, preflight_method=None, request_headers=()):
+    """The CORS answer headers (https://help.aliyun.com/zh/oss/developer-reference/options): the request's
+    origin; for a preflight the requested method and headers, for an actual request the rule's methods."""
+    methods = preflight_method or ", ".join(rule["allowedMethods"])
+    headers = [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Methods", methods)]
+    if preflight_method and request_headers:
         headers.append(("Access-Control-Allow-Headers", ", ".join(request_headers)))
     if rule["exposeHeaders"]:
         headers.append(("Access-Control-Expose-Headers", ", ".join(rule["exposeHeaders"])))
@@ -141,7 +143,7 @@ def preflight(settings, headers):
     rule = settings.cors_rule(origin, method, requested)
     if rule is None:
         raise OssError("AccessForbidden", CORS_REFUSED)
-    return Answer(200, headers=cors_headers(rule, origin, True, requested))
+    return Answer(200, headers=cors_headers(rule, origin, method, requested))
 
 
 # --- bucket operations -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ STATUS_BY_CODE = {
     "InvalidSecurityToken": 403, "RequestTimeTooSkewed": 403, "InvalidObjectState": 403,
     "InvalidPolicyDocument": 400, "MalformedPOSTRequest": 400, "InvalidArgument": 400,
     "IncorrectNumberOfFilesInPOSTRequest": 400, "EntityTooLarge": 400, "EntityTooSmall": 400,
-    "InvalidObjectName": 400, "InvalidRequest": 400, "InvalidDigest": 400, "BadDigest": 400,
+    "InvalidObjectName": 400, "InvalidRequest": 400, "InvalidDigest": 400,
     "InvalidPart": 400, "InvalidPartOrder": 400, "MalformedXML": 400, "InvalidTag": 400,
     "InvalidEncodingType": 400, "InvalidTargetType": 400, "MissingContentLength": 411,
     "NoSuchBucket": 404, "NoSuchKey": 404, "NoSuchUpload": 404, "NoSuchCORSConfiguration": 404,
@@ -25,19 +25,19 @@ STATUS_BY_CODE = {
 # This stand-in's EC per code (first group: the error family; second: the cause within it).
 EC_BY_CODE = {
     "AccessDenied": "0003-00000001", "AccessForbidden": "0003-00000201",
-    "SignatureDoesNotMatch": "0002-00000040", "InvalidAccessKeyId": "0002-00000030",
+    "SignatureDoesNotMatch": "0002-00000201", "InvalidAccessKeyId": "0002-00000030",
     "InvalidSecurityToken": "0002-00000042", "RequestTimeTooSkewed": "0002-00000504",
     "InvalidObjectState": "0027-00000001", "InvalidPolicyDocument": "0006-00000001",
     "MalformedPOSTRequest": "0006-00000002", "InvalidArgument": "0017-00000001",
     "IncorrectNumberOfFilesInPOSTRequest": "0006-00000003", "EntityTooLarge": "0006-00000004",
     "EntityTooSmall": "0006-00000005", "InvalidObjectName": "0016-00000005", "InvalidRequest": "0017-00000101",
-    "InvalidDigest": "0016-00000206", "BadDigest": "0016-00000207", "InvalidPart": "0042-00000003",
+    "InvalidDigest": "0017-00000502", "InvalidPart": "0042-00000003",
     "InvalidPartOrder": "0042-00000004", "MalformedXML": "0017-00000201", "InvalidTag": "0036-00000001",
     "InvalidEncodingType": "0017-00000301", "InvalidTargetType": "0017-00000401",
     "MissingContentLength": "0016-00000301", "NoSuchBucket": "0015-00000101", "NoSuchKey": "0026-00000001",
     "NoSuchUpload": "0042-00000002", "NoSuchCORSConfiguration": "0020-00000001",
     "NoSuchLifecycle": "0021-00000001", "MethodNotAllowed": "0016-00000401",
-    "FileAlreadyExists": "0016-00000708", "PreconditionFailed": "0026-00000002", "InvalidRange": "0026-00000003",
+    "FileAlreadyExists": "0026-00000201", "PreconditionFailed": "0026-00000101", "InvalidRange": "0026-00000003",
     "NotImplemented": "0001-00000001", "CallbackFailed": "0007-00000203", "InternalError": "0000-00000500",
 }
 

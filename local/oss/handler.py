@@ -21,7 +21,7 @@ PLAIN_PARAMS = {"encoding-type", "prefix", "delimiter", "max-keys", "marker", "c
                 "fetch-owner", "list-type", "key-marker", "upload-id-marker", "max-uploads", "part-number-marker",
                 "max-parts", "partNumber", "uploadId"} | set(objects.RESPONSE_OVERRIDES) | SIGNING_PARAMS
 OBJECT_SUBRESOURCES = ("uploads", "uploadId", "tagging", "acl", "objectMeta")
-BUCKET_SUBRESOURCES = ("bucketInfo", "acl", "cors", "lifecycle", "location", "uploads")
+BUCKET_SUBRESOURCES = ("bucketInfo", "acl", "cors", "lifecycle", "location", "uploads", "delete")
 
 OBJECT_ROUTES = {
     ("PUT", None): objects.put_object, ("PUT", "copy"): objects.copy_object,
@@ -33,13 +33,14 @@ OBJECT_ROUTES = {
     ("DELETE", None): objects.delete_object, ("DELETE", "uploadId"): multipart.abort,
     ("DELETE", "tagging"): objects.delete_tagging,
     ("POST", "uploads"): multipart.initiate, ("POST", "uploadId"): multipart.complete,
+    ("POST", None): objects.post_to_object,
 }
 BUCKET_ROUTES = {
     ("GET", None): listing.list_objects, ("GET", "list-type"): listing.list_objects_v2,
     ("GET", "bucketInfo"): bucket_ops.get_bucket_info, ("GET", "acl"): bucket_ops.get_bucket_acl,
     ("GET", "cors"): bucket_ops.get_bucket_cors, ("GET", "lifecycle"): bucket_ops.get_bucket_lifecycle,
     ("GET", "location"): bucket_ops.get_bucket_location, ("GET", "uploads"): multipart.list_uploads,
-    ("POST", None): postobject.handle,
+    ("POST", None): postobject.handle, ("POST", "delete"): objects.delete_multiple,
 }
 
 
@@ -72,11 +73,13 @@ def operation(method, key, params, headers):
 
 class Handler(StandInHandler):
     server_version = "AliyunOSS"
-    sys_version = ""
     log_name = "oss"
     oss = None  # set by make_server
 
     # --- plumbing --------------------------------------------------------------------------------
+
+    def version_string(self):
+        return self.server_version
 
     def handle(self):
         try:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote
 
 from . import callbacks
 from .errors import OssError
-from .wire import Answer, http_time, iso_time, parse_http_time, xml_answer, owner
+from .wire import Answer, encode_key, http_time, iso_time, owner, parse_http_time, xml_answer
 
 MAX_OBJECT_SIZE = 5 * 1024 ** 3
 MAX_USER_META = 8 * 1024
@@ -96,7 +96,17 @@ def check_tags(pairs):
 
 
 def forbid_overwrite(call):
-    return call.flag("x-oss-forbid-overwrite")
+    return parse_forbid_overwrite(call.header("x-oss-forbid-overwrite"))
+
+
+def parse_forbid_overwrite(value):
+    """x-oss-forbid-overwrite is `true` or `false` (https://help.aliyun.com/zh/oss/user-guide/0017-00000279)."""
+    if value is None:
+        return False
+    if value.strip().lower() not in ("true", "false"):
+        raise OssError("InvalidArgument", "x-oss-forbid-overwrite must be true or false.", ec="0017-00000279",
+                       ArgumentName="x-oss-forbid-overwrite", ArgumentValue=value)
+    return value.strip().lower() == "true"
 
 
 # --- access ----------------------------------------------------------------------------------------
@@ -217,11 +227,38 @@ def get_object(call):
         raise
 
 
+def post_to_object(call):
+    raise OssError("MethodNotAllowed", "The specified method is not allowed against this resource: PostObject is "
+                                       "sent to the bucket, not to an object.", Method="POST", ResourceType="Object")
+
+
 def delete_object(call):
     require_write(call)
     check_key(call.key)
     call.oss.store.delete(call.key)
     return Answer(204)
+
+
+def delete_multiple(call):
+    """DeleteMultipleObjects (POST /?delete): at most 1000 keys, Content-MD5 required; missing keys count as
+    deleted. https://help.aliyun.com/zh/oss/developer-reference/deletemultipleobjects"""
+    require_write(call)
+    url_encoded = call.url_encoded
+    if call.header("Content-MD5") is None:
+        raise OssError("InvalidDigest", "Missing required header for this request: Content-MD5.")
+    root = call.xml_body("Delete")
+    keys = [node.findtext("Key") or "" for node in root.findall("Object")]
+    if not 1 <= len(keys) <= 1000:
+        raise OssError("MalformedXML", "A Delete request names 1 to 1000 objects.")
+    quiet = (root.findtext("Quiet") or "false").strip().lower() == "true"
+    for key in keys:
+        check_key(key)
+    for key in keys:
+        call.oss.store.delete(key)
+    children = [] if quiet else [("Deleted", [("Key", encode_key(key, url_encoded))]) for key in keys]
+    if url_encoded:
+        children.append(("EncodingType", "url"))
+    return xml_answer("DeleteResult", children)
 
 
 def put_object(call):

@@ -17,7 +17,7 @@ from .. import formdata, v4
 from . import callbacks
 from .crc64 import crc64
 from .errors import OssError
-from .objects import MAX_OBJECT_SIZE, check_key, object_settings
+from .objects import MAX_OBJECT_SIZE, check_key, object_settings, parse_forbid_overwrite
 from .sigv4 import SIGNATURE_MISMATCH, check_credential
 from .wire import Answer, element
 
@@ -191,7 +191,7 @@ def handle(call):
     key = fields["key"]
     spec = callbacks.parse_spec(fields["callback"]) if "callback" in fields else None
     settings = object_settings(fields.get, fields.items(), key, file_part.content_type)
-    forbid = fields.get("x-oss-forbid-overwrite", "").lower() == "true"
+    forbid = parse_forbid_overwrite(fields.get("x-oss-forbid-overwrite"))
     received = oss.store.temp_path()
     md5, crc = _write(received, file_part.data)
     meta = dict(settings, size=len(file_part.data), etag=md5.upper(), crc64=str(crc), type="Normal")

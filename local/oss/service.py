@@ -18,6 +18,8 @@ class LocalOss:
         self.identity = identity
         self.store = Store(data_dir, bucket)
         self.uploads = Uploads(self.store.root)
+        self.store.recover()
+        self.uploads.recover()
         self.settings = settings or BucketSettings.default()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_body = max_body  # PostObject forms are read into memory, up to this size

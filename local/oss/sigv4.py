@@ -139,7 +139,8 @@ def _check_header_signature(method, bucket, key, query_pairs, headers, identity,
     expected = v4.expected_signature(identity.access_key_secret, region, method, bucket, key, query_pairs,
                                      headers, stamp, additional)
     if not hmac.compare_digest(expected, parts["Signature"]):
-        raise OssError("SignatureDoesNotMatch", SIGNATURE_MISMATCH)
+        raise _mismatch(identity, region, stamp, parts["Signature"],
+                        v4.canonical_request(method, bucket, key, query_pairs, headers, additional))
 
 
 def _check_query_signature(method, bucket, key, query_pairs, headers, identity, region, now):
@@ -161,4 +162,14 @@ def _check_query_signature(method, bucket, key, query_pairs, headers, identity, 
     expected = v4.expected_query_signature(identity.access_key_secret, region, method, bucket, key,
                                            signed_pairs, dict(headers.items()), query["x-oss-date"])
     if not hmac.compare_digest(expected, query["x-oss-signature"]):
-        raise OssError("SignatureDoesNotMatch", SIGNATURE_MISMATCH)
+        additional = query.get("x-oss-additional-headers", "").split(";")
+        raise _mismatch(identity, region, query["x-oss-date"], query["x-oss-signature"],
+                        v4.canonical_request(method, bucket, key, signed_pairs, dict(headers.items()), additional))
+
+
+def _mismatch(identity, region, stamp, provided, canonical):
+    """SignatureDoesNotMatch with what OSS adds for V4 (EC 0002-00000201): the string it signed and the
+    canonical request, so a client can see where it differs. Neither holds a secret."""
+    return OssError("SignatureDoesNotMatch", SIGNATURE_MISMATCH, ec="0002-00000201",
+                    OSSAccessKeyId=identity.access_key_id, SignatureProvided=provided,
+                    StringToSign=v4.string_to_sign(region, stamp, canonical), CanonicalRequest=canonical)

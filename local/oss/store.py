@@ -26,6 +26,11 @@ class Store:
             os.makedirs(folder, exist_ok=True)
         self.lock = threading.RLock()
 
+    def recover(self):
+        """At start: drop the half-received bodies of a previous run."""
+        for name in os.listdir(self.tmp):
+            remove_file(os.path.join(self.tmp, name))
+
     # --- paths and files -----------------------------------------------------------------------
 
     def _meta_path(self, key):
@@ -85,7 +90,7 @@ class Store:
             os.replace(temp_data, os.path.join(self.objects, data_name))
             self._write_json(meta_path, meta)
             if old is not None:
-                _remove(os.path.join(self.objects, old["dataFile"]))
+                remove_file(os.path.join(self.objects, old["dataFile"]))
         return meta
 
     def update(self, key, change):
@@ -103,8 +108,8 @@ class Store:
             meta = self.head(key)
             if meta is None:
                 return False
-            _remove(self._meta_path(key))
-            _remove(os.path.join(self.objects, meta["dataFile"]))
+            remove_file(self._meta_path(key))
+            remove_file(os.path.join(self.objects, meta["dataFile"]))
             return True
 
     def keys(self):
@@ -118,7 +123,7 @@ class Store:
         return sorted(metas, key=lambda m: m["key"].encode("utf-8"))
 
 
-def _remove(path):
+def remove_file(path):
     try:
         os.remove(path)
     except FileNotFoundError:

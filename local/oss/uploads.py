@@ -14,6 +14,7 @@ import time
 import uuid
 
 from .errors import OssError
+from .store import remove_file
 
 
 def no_such_upload(upload_id):
@@ -28,6 +29,15 @@ class Uploads:
         for folder in (self.dir, self.claimed):
             os.makedirs(folder, exist_ok=True)
         self.lock = threading.Lock()
+
+    def recover(self):
+        """At start: a complete cut short by a crash gave nothing back; its upload is open again."""
+        for name in os.listdir(self.claimed):
+            upload_id = name.split(".")[0]
+            if os.path.exists(os.path.join(self.dir, upload_id)):
+                shutil.rmtree(os.path.join(self.claimed, name), ignore_errors=True)
+            else:
+                os.rename(os.path.join(self.claimed, name), os.path.join(self.dir, upload_id))
 
     def _folder(self, upload_id):
         if not upload_id or not all(c in "0123456789ABCDEF" for c in upload_id):
@@ -75,7 +85,7 @@ class Uploads:
             old = self._part(folder, number)
             self._write_json(os.path.join(folder, "%d.json" % number), meta)
             if old is not None:
-                _remove(os.path.join(folder, old["dataFile"]))
+                remove_file(os.path.join(folder, old["dataFile"]))
         return meta
 
     def _part(self, folder, number):
@@ -149,9 +159,3 @@ class Uploads:
                         pass
                     break
 
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass

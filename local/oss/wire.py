@@ -7,6 +7,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from .body import check_content_md5
 from .errors import OssError, error_xml
 
 MAX_XML_BODY = 1024 * 1024
@@ -31,9 +32,6 @@ class Call:
     def header(self, name, default=None):
         return self.headers.get(name, default)
 
-    def flag(self, name):
-        return (self.headers.get(name) or "").strip().lower() == "true"
-
     @property
     def url_encoded(self):
         value = self.params.get("encoding-type")
@@ -45,8 +43,6 @@ class Call:
 
     def xml_body(self, root_tag):
         """The request's XML document (root element checked); MalformedXML otherwise."""
-        from .body import check_content_md5
-
         data = self.body.read_all(MAX_XML_BODY)
         check_content_md5(self.headers, data)
         try:

@@ -14,8 +14,9 @@ export interface AbortSignalLike {
 }
 
 export interface RetryRule {
-  when: Partial<Record<'code' | 'source' | 'ossCode' | 'ossMessage' | 'status', unknown>>
-  then: 'retry' | 'new_ticket' | 'relogin' | 'fail'
+  when: Partial<Record<'code' | 'source' | 'signerCode' | 'ossCode' | 'ossMessage' | 'status', unknown>>
+  /** new_ticket: a fresh ticket, or fresh part URLs; restart: a multipart upload begins anew (once) */
+  then: 'retry' | 'new_ticket' | 'relogin' | 'restart' | 'fail'
 }
 
 export interface UploaderOptions {
@@ -35,6 +36,13 @@ export interface UploaderOptions {
   api?: unknown
   /** A custom adapter (tests, other platforms) */
   adapter?: Adapter
+  /** Files of at least this many bytes go as resumable multipart uploads where the platform can PUT parts
+   *  (wx, uni, taro, browser; not my). Default 10 MiB; Infinity turns multipart off. */
+  multipartThreshold?: number
+  /** Parts of one upload in flight at once (default 3); all requests together stay within 10 (WeChat's limit) */
+  partConcurrency?: number
+  /** A part size to suggest to the signer, in bytes (it chooses within OSS's limits) */
+  partSize?: number
 }
 
 export interface ProgressEvent {
@@ -56,6 +64,19 @@ export interface UploadParams {
   filename?: string
   profile?: string
   onProgress?: (event: ProgressEvent) => void
+  /** Aborting cancels a form upload; it pauses a multipart one (the checkpoint stays; upload() again resumes) */
+  signal?: AbortSignalLike
+  /** The file's modification time where the picker gives one (wx.chooseMessageFile `time`): with `filename`,
+   *  it identifies the file for resuming instead of the temp path's stat */
+  lastModified?: number
+}
+
+export interface DiscardParams {
+  filePath?: string
+  file?: Blob & { name?: string; lastModified?: number }
+  size?: number
+  filename?: string
+  lastModified?: number
   signal?: AbortSignalLike
 }
 
@@ -65,24 +86,31 @@ export interface UploadResult {
   etag?: string
   /** The upload callback's JSON when the bucket answered with one */
   data?: { key: string; size: number; etag: string; mimeType: string; width?: number; height?: number } & Record<string, unknown>
+  /** A multipart upload that continued from a checkpoint (parts OSS already held were not sent again) */
+  resumed?: true
 }
 
 export interface Uploader {
   upload(params: UploadParams): Promise<UploadResult>
   /** A presigned GET for one of the caller's own keys */
   download(key: string, signal?: AbortSignalLike): Promise<{ url: string; expiresAt: string }>
+  /** Abort this file's paused multipart upload on OSS and forget its checkpoint */
+  discard(params: DiscardParams): Promise<{ discarded: boolean; key?: string }>
   readonly adapter: Adapter
 }
 
 export type UploadErrorCode =
   | 'invalid_argument' | 'file_unreadable' | 'empty_file' | 'network' | 'aborted' | 'login_failed'
   | 'ticket_refused' | 'signer_unavailable' | 'oss_rejected' | 'callback_failed'
+  /** The signer refused to complete a multipart upload: signerCode file_too_large (413; the upload is aborted),
+   *  already_exists (409), incomplete_upload (400, after one attempt to send the missing parts), no_such_upload (404) */
+  | 'complete_refused'
 
 export class UploadError extends Error {
   name: 'UploadError'
   code: UploadErrorCode
   status?: number
-  /** The signer's error code, e.g. file_too_large, unknown_profile, unauthorized */
+  /** The signer's error code, e.g. file_too_large, unknown_profile, unauthorized, incomplete_upload */
   signerCode?: string
   /** OSS's own error code, e.g. AccessDenied, SignatureDoesNotMatch */
   ossCode?: string
@@ -101,6 +129,14 @@ export interface Adapter {
   fileSize(params: UploadParams): Promise<number>
   login(): Promise<string>
   storage: { get(key: string): any; set(key: string, value: unknown): void; remove(key: string): void }
+  /** Multipart: true where the platform can read a file by position and PUT bytes */
+  readonly canPutParts?: boolean
+  /** Bytes [position, position + length) of the file: an ArrayBuffer, or a Blob slice in a browser */
+  readChunk?(params: { filePath?: string; file?: Blob }, position: number, length: number): Promise<ArrayBuffer | Blob>
+  /** PUT one part with exactly `headers` (no platform default content type) */
+  putPart?(req: { url: string; method: string; headers: Record<string, string>; data: ArrayBuffer | Blob; timeout?: number; signal?: AbortSignalLike; onProgress?: (e: { loaded: number }) => void }): Promise<{ status: number; data: unknown; headers: Record<string, string> }>
+  /** The file's modification time, part of its fingerprint for resuming */
+  fileModified?(params: UploadParams): Promise<number | undefined>
 }
 
 export function createUploader(options: UploaderOptions): Uploader
@@ -108,6 +144,8 @@ export function createUploader(options: UploaderOptions): Uploader
 /** AbortController where the runtime has one, else a minimal stand-in (WeChat and Alipay have none). */
 export function createAbortController(): { signal: AbortSignalLike; abort(): void }
 
+/** multipartThreshold's default: 10 MiB */
+export const DEFAULT_MULTIPART_THRESHOLD: number
 /** A plain-words hint for a failure: an UploadError, or a platform API failure such as wx.chooseMedia's
  *  `{ errMsg, errno }` (legal domain list, privacy guide errno 104 / 112, clock skew, an expired ticket, ...). */
 export function hintFor(error: unknown): string | undefined

@@ -1,6 +1,8 @@
 'use strict'
 // Retry rules as data: the first rule whose `when` matches a failure decides what happens next.
-// Failures are described as { source: 'signer' | 'oss', code, status, ossCode, ossMessage }.
+// Failures are described as { source: 'signer' | 'oss', code, status, signerCode, ossCode, ossMessage }.
+// Actions: retry (same request after a backoff), new_ticket (fresh ticket or part URLs), relogin, restart (a
+// multipart upload begins anew, once), fail.
 
 var RULES = [
   { when: { code: 'aborted' }, then: 'fail' },
@@ -10,6 +12,12 @@ var RULES = [
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
+  // Multipart: an expired part URL gets fresh URLs from /v1/multipart/parts; a vanished upload (aborted, or
+  // removed by the bucket's lifecycle rule) or one that is no longer the caller's starts again from scratch.
+  { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Request has expired/i }, then: 'new_ticket' },
+  { when: { source: 'oss', ossCode: 'NoSuchUpload' }, then: 'restart' },
+  { when: { source: 'signer', signerCode: 'no_such_upload' }, then: 'restart' },
+  { when: { source: 'signer', signerCode: 'forbidden' }, then: 'restart' },
   { when: {}, then: 'fail' }
 ]
 

@@ -1,5 +1,6 @@
 'use strict'
-// The platform-neutral core: ticket → form upload → result, with retries, fresh tickets, abort and a queue.
+// The platform-neutral core: ticket → form upload → result, with retries, fresh tickets, abort and a queue;
+// files from `multipartThreshold` on go through multipart.js where the adapter can PUT parts.
 // It talks only to an adapter (see adapters/); it never touches wx, uni, my, Taro or window itself.
 
 var errors = require('./errors.js')
@@ -7,10 +8,12 @@ var mime = require('./mime.js')
 var retry = require('./retry.js')
 var queueModule = require('./queue.js')
 var authModule = require('./auth.js')
+var multipartModule = require('./multipart.js')
 var UploadError = errors.UploadError
 
 var MAX_CONCURRENCY = 10 // WeChat allows 10 requests in flight
 var MAX_ATTEMPTS = 4
+var DEFAULT_MULTIPART_THRESHOLD = 10 * 1024 * 1024
 // What OSS answers a successful PostObject with (success_action_status); 203 means the callback failed.
 var SUCCESS_STATUSES = [200, 201, 204]
 
@@ -47,12 +50,27 @@ function createUploader (options) {
   var now = options.now || Date.now
   var concurrency = Math.max(1, Math.min(options.concurrency || 3, MAX_CONCURRENCY))
   var queue = queueModule.createQueue(concurrency)
+  // Every request the uploader sends (signer calls, form uploads, parts) shares WeChat's 10 in flight.
+  var inFlight = queueModule.createQueue(MAX_CONCURRENCY)
   var auth = authModule.createAuth(options.auth, adapter, baseUrl, postJson, now)
+  var multipartThreshold = options.multipartThreshold !== undefined ? options.multipartThreshold : DEFAULT_MULTIPART_THRESHOLD
+  var multipart = multipartModule.createMultipart({
+    adapter: adapter, callSigner: callSigner, send: send, withRetries: withRetries, rules: rules, now: now,
+    partConcurrency: Math.max(1, Math.min(options.partConcurrency || 3, MAX_CONCURRENCY)),
+    partSize: options.partSize, timeout: timeout, abortError: abortError, whenAborted: whenAborted, describe: describe
+  })
+
+  function send (method, req) {
+    return inFlight.run(function () {
+      if (req.signal && req.signal.aborted) throw abortError()
+      return adapter[method](req)
+    })
+  }
 
   function postJson (url, payload, authorization, signal) {
     var headers = { 'Content-Type': 'application/json' }
     if (authorization) headers.Authorization = authorization
-    return adapter.request({ url: url, method: 'POST', headers: headers, body: JSON.stringify(payload),
+    return send('request', { url: url, method: 'POST', headers: headers, body: JSON.stringify(payload),
       timeout: timeout, signal: signal }).then(function (res) {
       return { status: res.status, body: typeof res.data === 'string' ? errors.safeJson(res.data) : res.data }
     }, function (cause) {
@@ -80,7 +98,7 @@ function createUploader (options) {
   }
 
   function sendFile (job, ticket, signal) {
-    return adapter.uploadFile({
+    return send('uploadFile', {
       url: ticket.url, fields: ticket.fields, filePath: job.filePath, file: job.file, fileName: job.filename,
       contentType: job.contentType, timeout: timeout, signal: signal, onProgress: job.progress
     }).then(function (res) {
@@ -106,30 +124,39 @@ function createUploader (options) {
     })
   }
 
-  function attempt (job) {
-    var ticket = null
+  // Runs `task` until it succeeds or the retry rules say stop; `onRetry(action, error)` runs before each retry.
+  function withRetries (task, signal, onRetry) {
     var relogged = false
     var tries = 0
     function step () {
-      if (job.signal && job.signal.aborted) return Promise.reject(abortError())
-      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal)
-      return got.then(function (t) {
-        ticket = t
-        return sendFile(job, t, job.signal)
-      }).catch(function (error) {
+      if (signal && signal.aborted) return Promise.reject(abortError())
+      return Promise.resolve().then(task).catch(function (error) {
         var action = retry.decide(error, rules)
         if (action === 'relogin' && !relogged && auth.invalidate()) {
           relogged = true
-          ticket = null
+          if (onRetry) onRetry(action, error)
           return step()
         }
         tries++
         if (tries >= MAX_ATTEMPTS || (action !== 'retry' && action !== 'new_ticket')) throw error
-        if (action === 'new_ticket' || error.source === 'signer') ticket = null
-        return sleep(retry.backoff(tries - 1, delays, random), job.signal).then(step)
+        if (onRetry) onRetry(action, error)
+        return sleep(retry.backoff(tries - 1, delays, random), signal).then(step)
       })
     }
     return step()
+  }
+
+  function attempt (job) {
+    var ticket = null
+    return withRetries(function () {
+      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal)
+      return got.then(function (t) {
+        ticket = t
+        return sendFile(job, t, job.signal)
+      })
+    }, job.signal, function (action, error) {
+      if (action !== 'retry' || error.source === 'signer') ticket = null
+    })
   }
 
   function upload (params) {
@@ -137,18 +164,17 @@ function createUploader (options) {
     return Promise.resolve().then(function () {
       if (!params.filePath && !params.file) throw new UploadError('invalid_argument', 'upload needs filePath (or file in a browser)')
       if (params.signal && params.signal.aborted) throw abortError()
-      return params.size !== undefined ? params.size : adapter.fileSize(params).catch(function (cause) {
-        throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
-      })
+      return sizeOf(params)
     }).then(function (size) {
       if (typeof size !== 'number' || !(size >= 0) || Math.floor(size) !== size) {
         throw new UploadError('invalid_argument', 'size must be a whole number of bytes')
       }
       if (size === 0) throw new UploadError('empty_file', 'The file is empty: there is nothing to upload.')
       var job = makeJob(params, size)
+      var parts = size >= multipartThreshold && adapter.canPutParts === true
       var run = queue.run(function () {
         if (job.signal && job.signal.aborted) throw abortError()
-        return attempt(job)
+        return parts ? multipart.upload(job, params) : attempt(job)
       }).then(function (result) {
         job.progress({ progress: 1, loaded: size, total: size })
         return result
@@ -185,8 +211,25 @@ function createUploader (options) {
     }
   }
 
+  // Abort a paused multipart upload of this file on OSS and forget its checkpoint.
+  function discard (params) {
+    params = params || {}
+    return Promise.resolve().then(function () {
+      if (!params.filePath && !params.file) throw new UploadError('invalid_argument', 'discard needs filePath (or file in a browser)')
+      return sizeOf(params)
+    }).then(function (size) { return multipart.discard(params, size) })
+  }
+
+  function sizeOf (params) {
+    if (params.size !== undefined) return params.size
+    return adapter.fileSize(params).catch(function (cause) {
+      throw new UploadError('file_unreadable', 'Could not read the file: ' + describe(cause), { cause: cause })
+    })
+  }
+
   return {
     upload: upload,
+    discard: discard,
     download: function (key, signal) {
       return callSigner('/v1/downloads', { key: key }, signal, function (body) { return body.url })
     },
@@ -205,4 +248,7 @@ function describe (cause) {
   return cause.errMsg || cause.message || String(cause)
 }
 
-module.exports = { createUploader: createUploader, UploadError: UploadError, MAX_CONCURRENCY: MAX_CONCURRENCY }
+module.exports = {
+  createUploader: createUploader, UploadError: UploadError, MAX_CONCURRENCY: MAX_CONCURRENCY,
+  DEFAULT_MULTIPART_THRESHOLD: DEFAULT_MULTIPART_THRESHOLD
+}

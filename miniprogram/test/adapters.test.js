@@ -131,3 +131,75 @@ test('browser: a signer request that never answers times out', async () => {
     globalThis.fetch = saved
   }
 })
+
+for (const platform of ['wx', 'uni', 'taro']) {
+  test(platform + ': parts are read with readFile({position, length}) and PUT with exactly the signed headers', async () => {
+    const api = fakeMiniProgram({ request: { statusCode: 200, data: '', header: { ETag: '"e"' } } })
+    const reads = []
+    api.getFileSystemManager = () => ({
+      readFile (opts) { reads.push(opts); setImmediate(() => opts.success({ data: new ArrayBuffer(opts.length) })) },
+      stat (opts) { setImmediate(() => opts.success({ stats: { size: 9, lastModifiedTime: 1764460800 } })) },
+      getFileInfo (opts) { opts.success({ size: 9 }) }
+    })
+    const adapter = resolve(platform, { api })
+    assert.equal(adapter.canPutParts, true)
+    const chunk = await adapter.readChunk({ filePath: '/tmp/v.mp4' }, 4, 3)
+    assert.equal(chunk.byteLength, 3)
+    assert.deepEqual([reads[0].filePath, reads[0].position, reads[0].length, reads[0].encoding], ['/tmp/v.mp4', 4, 3, undefined])
+    const res = await adapter.putPart({ url: 'https://b.oss/k?partNumber=1', method: 'PUT', headers: { 'Content-Type': 'video/mp4' }, data: chunk, timeout: 5 })
+    assert.equal(res.status, 200)
+    const opts = api.calls[0][1]
+    assert.equal(opts.method, 'PUT')
+    assert.deepEqual(opts.header, { 'Content-Type': 'video/mp4' })
+    assert.equal(opts.data, chunk)
+    assert.equal(await adapter.fileModified({ filePath: '/tmp/v.mp4' }), 1764460800)
+  })
+}
+
+test('without readFile (an old base library) or on Alipay, no parts: one form upload', () => {
+  const api = fakeMiniProgram({})
+  assert.equal(resolve('wx', { api }).canPutParts, false)
+  api.getFileSystemManager = () => ({ getFileInfo () {} })
+  assert.equal(resolve('wx', { api }).canPutParts, false)
+  api.getFileSystemManager = () => ({ readFile () {} })
+  assert.equal(resolve('wx', { api }).canPutParts, true)
+  const alipay = resolve('my', { api })
+  assert.equal(alipay.canPutParts, false)
+  assert.equal(alipay.putPart, undefined)
+  assert.equal(resolve('uni').canPutParts, false, 'no uni global: no parts, and no throw')
+})
+
+test('browser: parts are Blob slices sent with XHR PUT, the signed headers only, upload progress', async () => {
+  const saved = globalThis.XMLHttpRequest
+  const sent = {}
+  try {
+    globalThis.XMLHttpRequest = class {
+      constructor () { this.upload = {}; this.headers = {} }
+      open (method, url) { sent.open = [method, url] }
+      setRequestHeader (name, value) { this.headers[name] = value }
+      send (body) {
+        sent.body = body
+        sent.headers = this.headers
+        this.upload.onprogress({ lengthComputable: true, loaded: 2, total: 3 })
+        this.status = 200
+        this.responseText = ''
+        this.onload()
+      }
+      abort () {}
+    }
+    const adapter = resolve('browser')
+    assert.equal(adapter.canPutParts, true)
+    const file = new Blob(['abcdefgh'], { type: 'text/plain' })
+    const chunk = await adapter.readChunk({ file }, 2, 3)
+    assert.equal(await chunk.text(), 'cde')
+    const progress = []
+    const res = await adapter.putPart({ url: 'https://b.oss/k?partNumber=2', method: 'PUT', headers: { 'Content-Type': 'text/plain' }, data: chunk, onProgress: (e) => progress.push(e) })
+    assert.equal(res.status, 200)
+    assert.deepEqual(sent.open, ['PUT', 'https://b.oss/k?partNumber=2'])
+    assert.deepEqual(sent.headers, { 'Content-Type': 'text/plain' })
+    assert.equal(sent.body, chunk)
+    assert.deepEqual(progress, [{ loaded: 2 }])
+  } finally {
+    globalThis.XMLHttpRequest = saved
+  }
+})

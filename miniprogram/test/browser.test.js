@@ -48,3 +48,66 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
   fs.mkdirSync(OUTPUT, { recursive: true })
   await page.screenshot({ path: path.join(OUTPUT, 'browser-demo.png'), fullPage: true })
 })
+
+// Large files: the same page, the browser adapter's Blob.slice + XHR PUT parts against the local OSS.
+test('the browser demo: a 100 MB multipart upload, then a pause, a page reload and a resume', async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), 'chromium is missing: `make test` installs Debian\'s chromium package')
+  const os = require('node:os')
+  const { chromium } = require('playwright-core')
+  const stack = await startStack({ CALLBACK_URL: '', UPLOAD_PROFILES: JSON.stringify({ default: { maxSize: 200 * 1024 * 1024 } }) })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-browser-'))
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.after(async () => { await browser.close(); await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }) })
+  const page = await browser.newPage({ viewport: { width: 900, height: 700 } })
+  const pageErrors = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  const puts = []
+  page.on('request', (r) => { if (r.method() === 'PUT') puts.push(new URL(r.url()).searchParams.get('partNumber')) })
+  await page.goto(stack.fc + '/demo/')
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+
+  // Playwright passes big files by path (buffers are limited to 50 MB)
+  const big = path.join(dir, 'video.mp4')
+  const bytes = crypto.randomBytes(100 * 1024 * 1024)
+  fs.writeFileSync(big, bytes)
+  await page.setInputFiles('#files', big)
+  const item = page.locator('li.done')
+  await item.waitFor({ timeout: 120000 })
+  const key = await item.getAttribute('data-key')
+  const href = await item.locator('a.download').getAttribute('href', { timeout: 10000 })
+  const fetched = await get(href)
+  assert.ok(fetched.body.equals(bytes), 'the stored object is byte-identical')
+  assert.match(key, /\.mp4$/)
+  assert.ok(puts.length >= 10, 'sent as parts: ' + puts.length)
+  assert.equal(await item.locator('.resumed').textContent(), '')
+
+  // pause at about half, reload the page (the checkpoint is in localStorage), choose the file again
+  const medium = path.join(dir, 'talk.mov')
+  const mediumBytes = crypto.randomBytes(24 * 1024 * 1024)
+  fs.writeFileSync(medium, mediumBytes)
+  await page.evaluate(() => { document.getElementById('list').textContent = '' })
+  puts.length = 0
+  await page.setInputFiles('#files', medium)
+  await page.waitForFunction(() => { const p = document.querySelector('li progress'); return p && p.value >= 0.5 }, null, { timeout: 60000, polling: 20 })
+  await page.click('li button.pause')
+  await page.locator('li.paused').waitFor({ timeout: 10000 })
+  const sentBefore = new Set(puts)
+  await page.reload()
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  puts.length = 0
+  await page.setInputFiles('#files', medium)
+  const resumed = page.locator('li.done')
+  await resumed.waitFor({ timeout: 60000 })
+  assert.match(await resumed.locator('.resumed').textContent(), /resumed/)
+  assert.ok(puts.filter((n) => sentBefore.has(n)).length <= 3, 'only the parts in flight at the pause are sent again')
+  assert.ok(puts.length < 24 * 0.6, 'about half is sent after the reload: ' + puts.length)
+  const again = await get(await resumed.locator('a.download').getAttribute('href', { timeout: 10000 }))
+  assert.ok(again.body.equals(mediumBytes))
+  assert.deepEqual(pageErrors, [])
+  fs.mkdirSync(OUTPUT, { recursive: true })
+  await page.screenshot({ path: path.join(OUTPUT, 'browser-demo-resumed.png'), fullPage: true })
+})

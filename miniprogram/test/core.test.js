@@ -273,7 +273,7 @@ test('every relative require names its .js file (WeChat resolves no directories)
   const fs = require('node:fs')
   const path = require('node:path')
   const root = path.join(__dirname, '..', 'ossgate')
-  const files = ['index.js', 'uploader.js', 'errors.js', 'retry.js', 'queue.js', 'auth.js', 'abort.js']
+  const files = ['index.js', 'uploader.js', 'errors.js', 'retry.js', 'queue.js', 'auth.js', 'abort.js', 'multipart.js', 'checkpoints.js']
     .concat(fs.readdirSync(path.join(root, 'adapters')).map((f) => 'adapters/' + f))
   for (const file of files) {
     const code = fs.readFileSync(path.join(root, file), 'utf8').replace(/^\s*\/\/.*$/gm, '')
@@ -302,4 +302,10 @@ test('an upload waiting in the queue is aborted at once', async () => {
   release()
   await first
   assert.equal(adapter.calls.uploadFile.length, 1, 'the aborted upload never started')
+})
+
+test('the ES module entry exports what the CommonJS entry does', async () => {
+  const esm = await import('../ossgate/index.mjs')
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(require('../ossgate')).sort())
+  assert.equal(esm.DEFAULT_MULTIPART_THRESHOLD, 10 * 1024 * 1024)
 })

@@ -5,13 +5,13 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const http = require('node:http')
 const os = require('node:os')
 const path = require('node:path')
 const { createUploader } = require('../ossgate')
 const { createWx } = require('./wx-standin')
 const get = require('./http-get')
 const { startStack } = require('./stack')
+const { faultyProxy } = require('./faulty-proxy')
 
 const PROFILES = JSON.stringify({ default: { maxSize: 10485760 }, tiny: { maxSize: 100 }, images: { maxSize: 1048576, contentTypes: ['image/*'] } })
 let stack
@@ -32,27 +32,6 @@ function file (name, bytes) {
   return p
 }
 
-
-// A proxy to `target` that answers `fail(req)`'s response instead of forwarding when it returns one.
-async function faultyProxy (target, fail) {
-  const upstreamUrl = new URL(target)
-  const proxy = http.createServer((req, res) => {
-    const failure = fail(req)
-    if (failure) {
-      req.resume()
-      res.writeHead(failure.status, { 'content-type': failure.type })
-      return res.end(failure.body)
-    }
-    const upstream = http.request({ hostname: upstreamUrl.hostname, port: upstreamUrl.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(upstream)
-  })
-  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  proxy.url = 'http://127.0.0.1:' + proxy.address().port
-  return proxy
-}
 
 function wxUploader (extra = {}) {
   const wx = createWx()

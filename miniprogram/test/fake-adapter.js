@@ -3,7 +3,7 @@
 
 function createFakeAdapter (script) {
   script = script || {}
-  var calls = { request: [], uploadFile: [], login: 0 }
+  var calls = { request: [], uploadFile: [], putPart: [], readChunk: [], login: 0 }
   var store = {}
   var adapter = {
     name: 'fake',
@@ -16,6 +16,18 @@ function createFakeAdapter (script) {
     uploadFile: function (req) {
       calls.uploadFile.push(req)
       return answer(script.uploadFile, req)
+    },
+    canPutParts: Boolean(script.putPart),
+    putPart: function (req) {
+      calls.putPart.push(req)
+      return answer(script.putPart, req)
+    },
+    readChunk: function (params, position, length) {
+      calls.readChunk.push({ position: position, length: length })
+      return script.readChunk ? script.readChunk(params, position, length) : Promise.reject(new Error('no readChunk'))
+    },
+    fileModified: function (params) {
+      return script.fileModified ? script.fileModified(params) : Promise.resolve(undefined)
     },
     fileSize: function (params) {
       return script.fileSize ? script.fileSize(params) : Promise.resolve(10)

@@ -1,5 +1,6 @@
 'use strict'
-// H5 pages: fetch for JSON, XMLHttpRequest + FormData for the upload (fetch has no upload progress).
+// H5 pages: fetch for JSON, XMLHttpRequest + FormData for the upload (fetch has no upload progress);
+// multipart parts are Blob.slice()s sent with XHR PUT, so a part is read only while it is being sent.
 
 var UploadError = require('../errors.js').UploadError
 
@@ -51,6 +52,31 @@ function createBrowserAdapter () {
         xhr.onerror = function () { reject({ errMsg: 'Failed to fetch (network error or blocked by CORS)' }) }
         xhr.ontimeout = function () { reject({ errMsg: 'timeout' }) }
         xhr.send(form)
+      })
+    },
+    canPutParts: true,
+    readChunk: function (params, position, length) {
+      return params.file && typeof params.file.slice === 'function'
+        ? Promise.resolve(params.file.slice(position, position + length))
+        : Promise.reject(new Error('in a browser pass file (a File or Blob)'))
+    },
+    putPart: function (req) {
+      return new Promise(function (resolve, reject) {
+        var xhr = new (globalObject().XMLHttpRequest)()
+        function onAbort () { xhr.abort(); reject(new UploadError('aborted', 'The upload was aborted.')) }
+        if (req.signal) {
+          if (req.signal.aborted) return onAbort()
+          req.signal.addEventListener('abort', onAbort)
+        }
+        function done () { if (req.signal) req.signal.removeEventListener('abort', onAbort) }
+        xhr.open(req.method || 'PUT', req.url)
+        Object.keys(req.headers || {}).forEach(function (name) { xhr.setRequestHeader(name, req.headers[name]) })
+        xhr.timeout = req.timeout || 0
+        xhr.upload.onprogress = function (e) { if (req.onProgress) req.onProgress({ loaded: e.loaded }) }
+        xhr.onload = function () { done(); resolve({ status: xhr.status, data: xhr.responseText, headers: {} }) }
+        xhr.onerror = function () { done(); reject({ errMsg: 'Failed to fetch (network error or blocked by CORS)' }) }
+        xhr.ontimeout = function () { done(); reject({ errMsg: 'timeout' }) }
+        xhr.send(req.data)
       })
     },
     fileSize: function (params) {

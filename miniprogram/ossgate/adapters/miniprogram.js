@@ -1,5 +1,6 @@
 'use strict'
-// One adapter for the WeChat-shaped APIs (wx, uni, Taro): request / uploadFile / login / storage, callback style.
+// One adapter for the WeChat-shaped APIs (wx, uni, Taro): request / uploadFile / login / storage, callback style;
+// multipart parts with FileSystemManager.readFile({position, length}) and request PUT of the ArrayBuffer.
 // `getApi` is called on use, never at import: `wx` may not exist when this file is loaded.
 
 var UploadError = require('../errors.js').UploadError
@@ -35,8 +36,48 @@ function createMiniProgramAdapter (name, getApi) {
     return found
   }
 
+  function fileSystem () {
+    var a = api()
+    return typeof a.getFileSystemManager === 'function' ? a.getFileSystemManager() : a
+  }
+
   return {
     name: name,
+    // Parts need readFile with position/length (base library 2.10.0) and a request API that can PUT bytes.
+    get canPutParts () {
+      try {
+        var a = getApi()
+        return Boolean(a && typeof a.request === 'function' && typeof a.getFileSystemManager === 'function' &&
+          typeof a.getFileSystemManager().readFile === 'function')
+      } catch (e) { return false }
+    },
+    readChunk: function (params, position, length) {
+      return new Promise(function (resolve, reject) {
+        fileSystem().readFile({
+          filePath: params.filePath, position: position, length: length,
+          success: function (res) { resolve(res.data) }, fail: reject
+        })
+      })
+    },
+    // Exactly the signed headers: wx.request's default content-type (application/json) must not be sent.
+    putPart: function (req) {
+      return abortable(req.signal, function (resolve, reject) {
+        return api().request({
+          url: req.url, method: req.method || 'PUT', header: req.headers, data: req.data, timeout: req.timeout,
+          dataType: 'text', responseType: 'text',
+          success: function (res) { resolve({ status: res.statusCode, data: res.data, headers: res.header || {} }) },
+          fail: reject
+        })
+      })
+    },
+    // Stats.lastModifiedTime (seconds): https://developers.weixin.qq.com/miniprogram/dev/api/file/Stats.html
+    fileModified: function (params) {
+      return new Promise(function (resolve, reject) {
+        var fs = fileSystem()
+        if (typeof fs.stat !== 'function') return resolve(undefined)
+        fs.stat({ path: params.filePath, success: function (res) { resolve(res.stats && res.stats.lastModifiedTime) }, fail: reject })
+      })
+    },
     request: function (req) {
       return abortable(req.signal, function (resolve, reject) {
         return api().request({
@@ -64,9 +105,7 @@ function createMiniProgramAdapter (name, getApi) {
     },
     fileSize: function (params) {
       return new Promise(function (resolve, reject) {
-        var a = api()
-        var fs = typeof a.getFileSystemManager === 'function' ? a.getFileSystemManager() : a
-        fs.getFileInfo({ filePath: params.filePath, success: function (res) { resolve(res.size) }, fail: reject })
+        fileSystem().getFileInfo({ filePath: params.filePath, success: function (res) { resolve(res.size) }, fail: reject })
       })
     },
     login: function () {

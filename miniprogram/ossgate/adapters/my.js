@@ -40,6 +40,11 @@ function createAlipayAdapter (getApi) {
       return task
     })
   }
+  // my.request supports GET, POST and DELETE, no PUT (https://help.aliyun.com/en/document_detail/67556.html):
+  // large files go as one form upload.
+  Object.defineProperty(adapter, 'canPutParts', { value: false })
+  delete adapter.readChunk
+  delete adapter.putPart
   adapter.login = function () {
     return Promise.reject(new UploadError('invalid_argument', "auth: 'wechat' needs WeChat; on Alipay pass { getToken }"))
   }

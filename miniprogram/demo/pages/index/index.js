@@ -1,9 +1,12 @@
 // Choose images or chat files, upload each with its own progress bar, show the result in plain words.
+// Files from 10 MiB on go as resumable multipart uploads: Pause keeps what was sent, Resume (or choosing the same
+// chat file again, even after the app restarted) sends only the rest, Discard drops it on OSS too.
 
-const { createAbortController, hintFor } = require('ossgate')
+const { createAbortController, DEFAULT_MULTIPART_THRESHOLD, hintFor } = require('ossgate')
 
 let nextId = 1
 const controllers = {}
+const files = {}
 
 function plainWords (error) {
   const messages = {
@@ -15,10 +18,11 @@ function plainWords (error) {
     signer_unavailable: 'The server is busy; try again in a moment.',
     oss_rejected: 'Storage refused the upload',
     callback_failed: 'Uploaded, but the server was not told.',
-    login_failed: 'Signing in failed.'
+    login_failed: 'Signing in failed.',
+    complete_refused: 'The server refused to finish this upload'
   }
   const base = messages[error.code] || 'Upload failed'
-  return error.code === 'ticket_refused' || error.code === 'oss_rejected' ? base + ': ' + error.message : base
+  return ['ticket_refused', 'oss_rejected', 'complete_refused'].indexOf(error.code) >= 0 ? base + ': ' + error.message : base
 }
 
 Page({
@@ -39,7 +43,8 @@ Page({
     wx.chooseMessageFile({
       count: 9,
       type: 'all',
-      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name }))),
+      // `name` and `time` (the chat file's modification time) identify the file across app launches for resuming
+      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name, time: f.time }))),
       fail: (error) => this.pickerFailed(error)
     })
   },
@@ -56,37 +61,84 @@ Page({
 
   uploadOne (file) {
     const id = nextId++
-    const items = [{ id, name: file.name, progress: 0, state: 'uploading', message: 'Waiting…' }].concat(this.data.items)
+    const large = file.size >= DEFAULT_MULTIPART_THRESHOLD
+    const items = [{ id, name: file.name, progress: 0, state: 'uploading', message: 'Waiting…', large }].concat(this.data.items)
     this.setData({ items })
-    const update = (patch) => {
-      const index = this.data.items.findIndex((item) => item.id === id)
-      if (index < 0) return
-      const changes = {}
-      Object.keys(patch).forEach((k) => { changes['items[' + index + '].' + k] = patch[k] })
-      this.setData(changes)
-    }
+    files[id] = file
+    this.start(id)
+  },
+
+  update (id, patch) {
+    const index = this.data.items.findIndex((item) => item.id === id)
+    if (index < 0) return
+    const changes = {}
+    Object.keys(patch).forEach((k) => { changes['items[' + index + '].' + k] = patch[k] })
+    this.setData(changes)
+  },
+
+  start (id) {
+    const file = files[id]
     const controller = createAbortController()
     controllers[id] = controller
-    getApp().uploader.upload({
+    this.update(id, { state: 'uploading', hint: '' })
+    getApp().uploader.upload(Object.assign(this.described(file), {
       signal: controller.signal,
-      filePath: file.path,
-      size: file.size,
-      filename: file.name,
       contentType: file.type,
-      onProgress: ({ progress }) => update({ progress: Math.round(progress * 100), message: 'Uploading…' })
-    }).then((res) => {
+      onProgress: ({ progress }) => this.update(id, { progress: Math.round(progress * 100), message: 'Uploading…' })
+    })).then((res) => {
       delete controllers[id]
+      delete files[id]
       const size = res.data && res.data.width ? ' · ' + res.data.width + '×' + res.data.height : ''
-      update({ state: 'done', progress: 100, message: 'Stored as ' + res.key + size, key: res.key })
+      const how = res.resumed ? 'Resumed and stored as ' : 'Stored as '
+      this.update(id, { state: 'done', progress: 100, message: how + res.key + size, key: res.key, resumed: Boolean(res.resumed) })
     }, (error) => {
       delete controllers[id]
-      update({ state: 'failed', message: plainWords(error), hint: error.hint || '' })
+      if (error.code === 'aborted' && file.size >= DEFAULT_MULTIPART_THRESHOLD) {
+        this.update(id, { state: 'paused', message: 'Paused. Resume sends only what is missing.' })
+        return
+      }
+      delete files[id]
+      this.update(id, { state: 'failed', message: plainWords(error), hint: error.hint || '' })
     })
+  },
+
+  // What identifies the file for resuming: its path, or the chat file's name and modification time.
+  described (file) {
+    const params = { filePath: file.path, size: file.size, filename: file.name }
+    if (file.time !== undefined) params.lastModified = file.time
+    return params
   },
 
   cancel (event) {
     const controller = controllers[event.currentTarget.dataset.id]
     if (controller) controller.abort()
+  },
+
+  // WeChat fails requests still pending 5 s after the mini program goes to the background: pause large uploads
+  // when the page is hidden and resume them when it shows again (small ones simply retry).
+  onHide () {
+    this.autoPaused = Object.keys(controllers).map(Number).filter((id) => files[id] && files[id].size >= DEFAULT_MULTIPART_THRESHOLD)
+    this.autoPaused.forEach((id) => controllers[id].abort())
+  },
+
+  onShow () {
+    const ids = this.autoPaused || []
+    this.autoPaused = []
+    ids.forEach((id) => { if (files[id]) this.start(id) })
+  },
+
+  resume (event) {
+    const id = event.currentTarget.dataset.id
+    if (files[id]) this.start(id)
+  },
+
+  discard (event) {
+    const id = event.currentTarget.dataset.id
+    if (!files[id]) return
+    getApp().uploader.discard(this.described(files[id])).then(() => {
+      delete files[id]
+      this.update(id, { state: 'failed', message: 'Discarded.' })
+    }, (error) => this.update(id, { hint: plainWords(error) }))
   },
 
   copyLink (event) {
