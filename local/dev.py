@@ -33,11 +33,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "local-bucket"
 REGION = "cn-hangzhou"
 DEMO_DIRS = {"/demo/": os.path.join(ROOT, "miniprogram", "web"), "/ossgate/": os.path.join(ROOT, "miniprogram", "ossgate")}
-
-
 LOOPBACK = "127.0.0.1"
 WILDCARD_HOSTS = ("0.0.0.0", "")  # the servers are IPv4 (http.server's default)
 PORT_SETTINGS = (("fc", "FC_PORT"), ("oss", "OSS_PORT"), ("wechat", "WECHAT_PORT"))
+START_TIMEOUT = 15.0
 
 
 class StartError(Exception):
@@ -103,8 +102,11 @@ class Server:
         for line in self.process.stdout:
             if not self.ready.is_set() and self._is_banner(line):
                 self.ready.set()
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass  # our own output is gone (a closed pipe): keep draining the server's, or it would block
 
     def wait_ready(self, deadline, stopping):
         while not self.ready.wait(0.05) and not stopping.is_set():
@@ -126,9 +128,6 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.pump.join(timeout=1)
-
-
-START_TIMEOUT = 15.0
 
 
 def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, access_key_secret, security_token,
