@@ -157,3 +157,9 @@ def test_every_ossgate_setting_of_s_yaml_is_documented_in_the_readme():
 def test_certificates_are_git_ignored():
     ignored = subprocess.run(["git", "check-ignore", "-q", "cert/privkey.pem"], cwd=str(ROOT))
     assert ignored.returncode == 0
+
+
+def test_the_initializer_and_the_function_have_their_own_timeouts(props):
+    """s.yaml once had `timeout` twice in props (YAML loaders that keep the last key hid it; `s` refuses it)."""
+    assert props["timeout"] >= 60  # a multipart complete of 10,000 parts
+    assert props["instanceLifecycleConfig"]["initializer"]["timeout"] <= 10
