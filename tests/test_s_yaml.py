@@ -31,9 +31,10 @@ REALISTIC = {
 }
 
 
-def render(settings, tmp_home):
-    """s.yaml as Serverless Devs' own CLI renders it (`s preview -o json`, offline), with exactly `settings`
-    as the deployer's environment. Returns (exit code, the rendered project or None, the CLI's output)."""
+def render(settings, tmp_home, template=None):
+    """s.yaml (or `template`, a variant of it) as Serverless Devs' own CLI renders it (`s preview -o json`, offline),
+    with exactly `settings` as the deployer's environment. Returns (exit code, the rendered project or None, the
+    CLI's output)."""
     assert S_CLI.exists(), "Serverless Devs' CLI is missing: run `make test` (it installs tools/node_modules)"
     config = tmp_home / ".s" / "config"
     config.mkdir(parents=True, exist_ok=True)
@@ -41,8 +42,8 @@ def render(settings, tmp_home):
     (config / "update-notifier.json").write_text(json.dumps({"lastUpdateCheck": int(time.time() * 1000)}))
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_home), "LANG": "C.UTF-8"}
     env.update(settings)
-    out = subprocess.run([str(S_CLI), "preview", "-o", "json", "-t", "s.yaml"], cwd=str(ROOT), env=env,
-                         capture_output=True, text=True, timeout=120)
+    command = [str(S_CLI), "preview", "-o", "json", "-t", str(template or ROOT / "s.yaml")]
+    out = subprocess.run(command, cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=120)
     text = out.stdout
     start = text.find("\n{")
     rendered = json.loads(text[start:]) if out.returncode == 0 and start >= 0 else None
@@ -163,3 +164,13 @@ def test_the_initializer_and_the_function_have_their_own_timeouts(props):
     """s.yaml once had `timeout` twice in props (YAML loaders that keep the last key hid it; `s` refuses it)."""
     assert props["timeout"] >= 60  # a multipart complete of 10,000 parts
     assert props["instanceLifecycleConfig"]["initializer"]["timeout"] <= 10
+
+
+def test_the_render_refuses_a_duplicated_key(tmp_path):
+    """What a YAML loader keeping the last key would hide: the CLI refuses the file."""
+    text = (ROOT / "s.yaml").read_text().replace("      memorySize: 128\n", "      memorySize: 128\n      memorySize: 256\n")
+    assert text.count("memorySize:") == 2
+    (tmp_path / "s.yaml").write_text(text)
+    code, rendered, output = render(REALISTIC, tmp_path / "home", template=tmp_path / "s.yaml")
+    assert code != 0 and rendered is None
+    assert "duplicated mapping key" in output
