@@ -59,6 +59,7 @@ def oss(mocker):
         list=mocker.patch.object(bucket_class, "list_parts", return_value=page([(1, MIB), (2, MIB), (3, MIB)])),
         complete=mocker.patch.object(bucket_class, "complete_multipart_upload", return_value=completed),
         abort=mocker.patch.object(bucket_class, "abort_multipart_upload", return_value=None),
+        head=mocker.patch.object(bucket_class, "head_object", side_effect=oss2.exceptions.NotFound(404, {}, b"", {})),
     )
     return SimpleNamespace(bucket=mocker.spy(oss2, "Bucket"), **spies)
 
@@ -397,12 +398,28 @@ def test_complete_with_callback_answers_its_data(oss):
     assert callbacks.object_mac(SECRET.encode(), "demo-bucket", OWN_KEY) in spec["callbackBody"]
 
 
-def test_complete_whose_callback_failed_is_502(oss):
+def test_complete_whose_callback_failed_is_502_callback_failed(oss):
     oss.complete.return_value.status = 203
     app = make_app(CALLBACK_URL="https://api.example.com/v1/oss-callback", SESSION_SECRETS=SECRET)
     status, body = call(app, "/v1/multipart/complete", {"key": OWN_KEY, "uploadId": UPLOAD_ID})
-    assert (status, body["error"]["code"]) == (502, "upstream_error")
-    assert "callback" in body["error"]["message"]
+    assert (status, body["error"]["code"]) == (502, "callback_failed")  # stored: not the same as OSS unreachable
+    assert "stored" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("stored_size, status", [(3 * MIB, 200), (3 * MIB - 1, 404), (None, 404)])
+def test_a_repeated_complete_finds_the_object_it_stored(oss, stored_size, status):
+    """A client whose complete answer was lost retries; OSS no longer knows the uploadId, the object is there."""
+    oss.list.side_effect = oss_error(oss2.exceptions.NoSuchUpload, 404, "NoSuchUpload")
+    if stored_size is not None:
+        oss.head.side_effect = None
+        oss.head.return_value = SimpleNamespace(content_length=stored_size)
+    answer = call(make_app(), "/v1/multipart/complete", {"key": OWN_KEY, "uploadId": UPLOAD_ID})
+    assert answer[0] == status
+    if status == 200:
+        assert answer[1] == {"key": OWN_KEY, "size": 3 * MIB}
+    else:
+        assert answer[1]["error"]["code"] == "no_such_upload"
+    assert oss.head.call_count == 1 and requests_made(oss) == dict(NONE, list=1)
 
 
 @pytest.mark.parametrize("where, error, status, code", [

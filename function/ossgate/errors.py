@@ -21,6 +21,7 @@ STATUS_BY_CODE = {
     "internal_error": 500,
     "config_error": 500,
     "upstream_error": 502,
+    "callback_failed": 502,
     "credentials_unavailable": 503,
     "incomplete_upload": 400,
     "no_such_upload": 404,

@@ -218,7 +218,12 @@ def complete(config, upload, oss, callback=None):
     """List every part, check the total against the limits (413 and abort above them), check 1..n, then one
     CompleteMultipartUpload of OSS's own part list. `callback`: the x-oss-callback value, when configured."""
     profile = tickets.choose_profile(config, upload.profile)
-    parts = all_parts(oss, upload.key, upload.upload_id)
+    try:
+        parts = all_parts(oss, upload.key, upload.upload_id)
+    except OssgateError as exc:
+        if exc.code == "no_such_upload" and oss.stored_size(upload.key) == upload.declared_size:
+            return {"key": upload.key, "size": upload.declared_size}  # completed earlier; its answer was lost
+        raise
     total = sum(size for _, size, _ in parts)
     limit = min(upload.declared_size, profile.max_size)
     if total > limit:

@@ -119,9 +119,19 @@ class OssClient:
                 key, upload_id, [oss2.models.PartInfo(number, etag) for number, etag in parts], headers=headers)
             body = result.resp.read()
         if result.status == 203:  # the object is stored, but OSS's call to the callback URL failed
-            raise OssCallError("upstream_error", "the object was stored but its upload callback failed (request id %s)"
+            raise OssCallError("callback_failed", "the object was stored but its upload callback failed (request id %s)"
                                % (result.request_id or "-"), "CallbackFailed", result.request_id)
         return (result.etag or "").strip('"'), body
+
+    def stored_size(self, key):
+        """The object's size, or None when there is no such object (HeadObject)."""
+        import oss2
+
+        with _calling("look the object up"):
+            try:
+                return int(self._bucket.head_object(key).content_length)
+            except oss2.exceptions.NotFound:
+                return None
 
     def abort_multipart(self, key, upload_id):
         with _calling("abort the upload"):

@@ -21,7 +21,7 @@ function UploadError (code, message, details) {
   error.name = 'UploadError'
   error.code = code
   details = details || {}
-  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source']
+  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source', 'key']
   for (var i = 0; i < names.length; i++) {
     if (details[names[i]] !== undefined) error[names[i]] = details[names[i]]
   }

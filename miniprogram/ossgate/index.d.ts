@@ -103,7 +103,8 @@ export type UploadErrorCode =
   | 'invalid_argument' | 'file_unreadable' | 'empty_file' | 'network' | 'aborted' | 'login_failed'
   | 'ticket_refused' | 'signer_unavailable' | 'oss_rejected' | 'callback_failed'
   /** The signer refused to complete a multipart upload: signerCode file_too_large (413; the upload is aborted),
-   *  already_exists (409), incomplete_upload (400, after one attempt to send the missing parts), no_such_upload (404) */
+   *  already_exists (409), incomplete_upload (400, after one attempt to send the missing parts), no_such_upload (404;
+   *  after a complete whose answer was lost, `key` names the object it most likely stored) */
   | 'complete_refused'
 
 export class UploadError extends Error {
@@ -120,6 +121,8 @@ export class UploadError extends Error {
   hint?: string
   source?: 'signer' | 'oss'
   cause?: unknown
+  /** complete_refused with signerCode no_such_upload after an interrupted complete: the key it most likely stored */
+  key?: string
 }
 
 export interface Adapter {

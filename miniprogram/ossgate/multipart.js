@@ -13,7 +13,7 @@ var UploadError = errors.UploadError
 var URLS_PER_CALL = 100 // the signer presigns at most 100 part URLs per call
 var URL_MARGIN_MS = 60 * 1000 // part URLs this close to expiry are renewed before use
 var SAVE_EVERY_MS = 2000
-var FORGET_AFTER = ['file_too_large', 'already_exists', 'no_such_upload', 'upstream_error']
+var FORGET_AFTER = ['file_too_large', 'already_exists', 'no_such_upload']
 
 function createMultipart (deps) {
   var adapter = deps.adapter
@@ -85,7 +85,8 @@ function createMultipart (deps) {
         if (print) checkpoints.remove(print)
         return run(job, print, null, true)
       }
-      if (print && (FORGET_AFTER.indexOf(error.signerCode) >= 0 || error.ossCode === 'NoSuchUpload')) {
+      var over = FORGET_AFTER.indexOf(error.signerCode) >= 0 || error.ossCode === 'NoSuchUpload' || error.code === 'callback_failed'
+      if (print && over) {
         checkpoints.remove(print)
       }
       throw error
@@ -278,15 +279,14 @@ function createMultipart (deps) {
     var checkpoint = state.checkpoint
     var payload = { key: checkpoint.key, uploadId: checkpoint.uploadId }
     function call () {
+      var interrupted = null // the failure (network, 5xx) before a retry: the complete may have happened anyway
       return deps.withRetries(function () {
         return deps.callSigner('/v1/multipart/complete', payload, job.signal, function (body) { return body.key })
-          .then(null, function (error) {
-            // OSS stored the object but the upload callback failed: completing again cannot help.
-            if (error.signerCode !== 'upstream_error') throw error
-            throw new UploadError('callback_failed', 'The file was stored but the server was not told: ' + error.message,
-              { signerCode: error.signerCode, requestId: error.requestId, source: 'signer' })
-          })
-      }, job.signal)
+      }, job.signal, function (action, error) { interrupted = error }).then(null, function (error) {
+        if (error.signerCode === 'no_such_upload' && interrupted) return unanswered(checkpoint, interrupted, error)
+        if (error.signerCode === 'callback_failed') error.code = 'callback_failed' // stored; the callback failed
+        throw error
+      })
     }
     return call().then(null, function (error) {
       if (error.signerCode !== 'incomplete_upload' || state.resent) throw refused(error)
@@ -303,6 +303,15 @@ function createMultipart (deps) {
         return call().then(null, function (e) { throw refused(e) })
       })
     })
+  }
+
+  // A retried complete found the upload gone: most likely the first attempt completed it and its answer was lost
+  // (network), or OSS stored the object but the upload callback failed (5xx). Say so, with the key to check.
+  function unanswered (checkpoint, interrupted, gone) {
+    gone.message = 'The upload is no longer open: the earlier attempt to complete it (' + interrupted.message +
+      ') most likely stored ' + checkpoint.key + ' without its answer arriving.'
+    gone.key = checkpoint.key
+    return Promise.reject(gone)
   }
 
   function refused (error) {

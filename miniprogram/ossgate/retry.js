@@ -10,6 +10,8 @@ var RULES = [
   { when: { source: 'oss', ossCode: 'RequestTimeTooSkewed' }, then: 'new_ticket' },
   { when: { source: 'oss', ossCode: 'AccessDenied', ossMessage: /Policy expired/i }, then: 'new_ticket' },
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
+  // Multipart complete: OSS stored the object but its upload callback failed; completing again cannot help.
+  { when: { source: 'signer', signerCode: 'callback_failed' }, then: 'fail' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
   // Multipart: an expired part URL gets fresh URLs from /v1/multipart/parts; a vanished upload (aborted, or

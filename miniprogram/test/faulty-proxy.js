@@ -1,7 +1,8 @@
 'use strict'
 // HTTP proxies to a local stand-in that inject faults: `faultyProxy` answers a canned response instead of
 // forwarding when `fail(req)` returns one; `cuttingProxy` forwards, but when `cutAt(req)` returns a byte offset it
-// drops the connection once that many bytes of the request body have passed (a mobile network going away).
+// drops the connection once that many bytes of the request body have passed (a mobile network going away);
+// `answerLosingProxy` lets the request happen and drops its answer.
 
 const http = require('node:http')
 
@@ -62,4 +63,21 @@ function cuttingProxy (target, cutAt) {
   return listen(proxy)
 }
 
-module.exports = { faultyProxy, cuttingProxy }
+// Forwards every request; when `lose(req)` is true the upstream's answer is read and the client's connection dropped
+// (the request happened, its answer never arrived).
+function answerLosingProxy (target, lose) {
+  const upstreamUrl = new URL(target)
+  const proxy = http.createServer((req, res) => {
+    if (!lose(req)) return forward(target, req, res)
+    const upstream = http.request({ hostname: upstreamUrl.hostname, port: upstreamUrl.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      answer.resume()
+      answer.on('end', () => { proxy.lost.push(req.url); req.socket.destroy() })
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  proxy.lost = []
+  return listen(proxy)
+}
+
+module.exports = { faultyProxy, cuttingProxy, answerLosingProxy }

@@ -12,7 +12,7 @@ const path = require('node:path')
 const { createUploader } = require('../ossgate')
 const checkpoints = require('../ossgate/checkpoints')
 const { createWx } = require('./wx-standin')
-const { cuttingProxy } = require('./faulty-proxy')
+const { cuttingProxy, answerLosingProxy } = require('./faulty-proxy')
 const get = require('./http-get')
 const { startStack } = require('./stack')
 
@@ -22,7 +22,7 @@ let stack
 let dir
 
 test.before(async () => {
-  stack = await startStack({ UPLOAD_PROFILES: PROFILES, CALLBACK_URL: '' })
+  stack = await startStack({ UPLOAD_PROFILES: PROFILES })
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-mp-'))
 })
 test.after(async () => {
@@ -68,6 +68,9 @@ test('a 100 MB file through the wx stand-in: parts with exactly the signed heade
   assert.equal(res.size, 100 * MiB)
   assert.match(res.key, /^uploads\/u[0-9a-f]{31}\/default\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f]{32}.*\.mp4$/)
   assert.equal(res.resumed, undefined)
+  assert.equal(res.data.key, res.key, 'the verified upload callback answered through the complete')
+  assert.equal(res.data.size, 100 * MiB)
+  assert.equal(res.data.mimeType, 'video/mp4')
   const parts = puts(wx)
   assert.ok(parts.length >= 10, 'several parts: ' + parts.length)
   assert.equal(parts.reduce((sum, p) => sum + p.bytes, 0), 100 * MiB, 'each byte sent once')
@@ -214,4 +217,25 @@ test('WeChat\'s default content-type leaking into a part is refused by OSS (why 
   })
   const put = wx.requests.find((r) => r.method === 'PUT')
   assert.equal(put.header['content-type'], 'application/json')
+})
+
+test('complete\'s answer lost on the way: the retry finds the upload gone and the error names the stored key', async () => {
+  const file = writeFile('lost.bin', 11 * MiB)
+  let completes = 0
+  const proxy = await answerLosingProxy(stack.fc, (req) => req.url === '/v1/multipart/complete' && ++completes === 1)
+  try {
+    const storage = new Map()
+    const wx = createWx({ storage })
+    const uploader = createUploader({ baseUrl: proxy.url, platform: 'wx', api: wx, auth: 'wechat', partSize: MiB, retryDelays: [5, 5, 5] })
+    const error = await uploader.upload({ filePath: file.path }).then(() => null, (e) => e)
+    assert.deepEqual(proxy.lost, ['/v1/multipart/complete'])
+    assert.equal(completes, 2)
+    assert.equal(error.code, 'complete_refused')
+    assert.equal(error.signerCode, 'no_such_upload')
+    assert.match(error.message, /most likely stored/)
+    assert.equal(await stored(uploader, error.key), file.md5, 'the key the error names holds the file')
+    assert.equal([...storage.keys()].filter((k) => k.startsWith(checkpoints.PREFIX)).length, 0)
+  } finally {
+    proxy.close()
+  }
 })

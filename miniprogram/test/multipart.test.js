@@ -310,12 +310,53 @@ test('resume reads every page of what OSS holds (1,000 parts a page on OSS; 2 he
   assert.ok(ctx.server.completed[0].bytes.equals(bytes))
 })
 
-test('complete answered 502 upstream_error (stored, the callback failed) is callback_failed, not retried', async () => {
+test('complete answered 502 callback_failed (stored, the callback failed): callback_failed at once, checkpoint gone', async () => {
   const bytes = crypto.randomBytes(20)
-  const ctx = setup(bytes, { signer: (path) => path === '/v1/multipart/complete' && { status: 502, data: JSON.stringify({ error: { code: 'upstream_error', message: 'callback failed', requestId: 'r' } }) } })
-  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 20 }), { code: 'callback_failed', signerCode: 'upstream_error' })
-  assert.equal(ctx.server.calls('/v1/multipart/complete').length, 1)
+  const ctx = setup(bytes, { signer: (path) => path === '/v1/multipart/complete' &&
+    { status: 502, data: JSON.stringify({ error: { code: 'callback_failed', message: 'the object was stored but its upload callback failed', requestId: 'r' } }) } })
+  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 20 }), (e) =>
+    e.code === 'callback_failed' && e.signerCode === 'callback_failed' && e.status === 502 && /callback failed/.test(e.message))
+  assert.equal(ctx.server.calls('/v1/multipart/complete').length, 1, 'not retried')
   assert.deepEqual(storedCheckpoints(ctx.adapter), [])
+})
+
+test('a complete retried after a 502 or a lost answer finds the upload gone: the error names the key it most likely stored', async () => {
+  for (const interruption of ['502', 'lost']) {
+    const bytes = crypto.randomBytes(20)
+    let answered = 0
+    const ctx = setup(bytes, { signer: (path, body) => {
+      if (path !== '/v1/multipart/complete' || answered++ > 0) return null
+      ctx.server.request({ url: 'https://s/v1/multipart/complete', body: JSON.stringify(body) }) // OSS completes it
+      return interruption === '502' ? { status: 502, data: JSON.stringify({ error: { code: 'upstream_error', message: 'the object was stored but its upload callback failed', requestId: 'r' } }) } : null
+    } })
+    if (interruption === 'lost') {
+      const request = ctx.adapter.request
+      let lost = false
+      ctx.adapter.request = (req) => {
+        const sent = request(req)
+        if (lost || !/complete$/.test(req.url)) return sent
+        lost = true
+        return sent.then(() => Promise.reject({ errMsg: 'request:fail timeout' }))
+      }
+    }
+    await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 20 }), (e) => {
+      assert.equal(e.code, 'complete_refused')
+      assert.equal(e.signerCode, 'no_such_upload')
+      assert.equal(e.key, ctx.server.completed[0].key, interruption + ': ' + e.message)
+      assert.match(e.message, /most likely stored uploads\/u\/default\/up[0-9a-f]+\.bin/)
+      return true
+    })
+    assert.deepEqual(storedCheckpoints(ctx.adapter), [], 'a later upload() does not resume a finished upload')
+  }
+})
+
+test('complete while OSS cannot be reached: retried, then the error; the checkpoint stays', async () => {
+  const bytes = crypto.randomBytes(20)
+  const ctx = setup(bytes, { signer: (path) => path === '/v1/multipart/complete' &&
+    { status: 502, data: JSON.stringify({ error: { code: 'upstream_error', message: 'OSS could not be reached to complete; retry shortly', requestId: 'r' } }) } })
+  await assert.rejects(ctx.uploader.upload({ filePath: FILE, size: 20 }), { code: 'signer_unavailable', signerCode: 'upstream_error' })
+  assert.equal(ctx.server.calls('/v1/multipart/complete').length, 4)
+  assert.equal(storedCheckpoints(ctx.adapter).length, 1)
 })
 
 test('the upload callback\'s answer from complete comes back as data', async () => {
