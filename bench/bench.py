@@ -67,7 +67,8 @@ def cold(code):
 
 def bare_sign_loop(count):
     """Signing only, as the sample does it with the stdlib: the same policy a ticket carries (V4 conditions,
-    token, bucket, exact key, size range, status, type, overwrite), JSON, base64, key derivation, signature."""
+    token, bucket, exact key, size range, status, type, overwrite, disposition, ACL and storage class), JSON, base64,
+    key derivation, signature."""
     start = time.perf_counter()
     for i in range(count):
         policy = {"expiration": "2026-11-29T23:20:00.000Z", "conditions": [
@@ -76,7 +77,10 @@ def bare_sign_loop(count):
             {"x-oss-date": "20261129T231000Z"}, {"x-oss-security-token": "bench-token"},
             {"bucket": "bench-bucket"}, ["eq", "$key", "uploads/anonymous/default/2026/11/29/%032d.jpg" % i],
             ["content-length-range", 1, 10485760], ["eq", "$success_action_status", "200"],
-            ["eq", "$content-type", "image/jpeg"], ["eq", "$x-oss-forbid-overwrite", "true"]]}
+            ["eq", "$content-type", "image/jpeg"], ["eq", "$x-oss-forbid-overwrite", "true"],
+            ["eq", "$content-disposition", "attachment; filename=\"%032d.jpg\"; filename*=UTF-8''%032d.jpg" % (i, i)],
+            ["not-in", "$x-oss-object-acl", ["public-read", "public-read-write"]],
+            ["not-in", "$x-oss-storage-class", ["IA", "Archive", "ColdArchive", "DeepColdArchive"]]]}
         encoded = base64.b64encode(json.dumps(policy).encode())
         key = hmac.digest(b"aliyun_v4bench-secret", b"20261129", "sha256")
         for part in (b"cn-hangzhou", b"oss", b"aliyun_v4_request"):

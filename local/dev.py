@@ -5,7 +5,8 @@ and a local WeChat code2Session stand-in, with development credentials, sessions
 
 Prints a working curl example, then a line `ready {json}` (for scripts), and stops every server on Ctrl-C or
 SIGTERM. Settings already in the environment (AUTH_MODE=anonymous, UPLOAD_PROFILES, CALLBACK_URL=, ...) are
-passed to the function and win over the defaults here.
+passed to the function and win over the defaults here. `MODERATION=wechat make local` also turns on content
+moderation: the WeChat stand-in checks uploaded images and audio and pushes its verdicts to the function.
 
 A port already in use ends it with one line saying how to pick others. A server counts as ready only when it
 prints its own banner naming its port, so whatever else listens there cannot pass for it. `--host 0.0.0.0`
@@ -142,6 +143,7 @@ def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, acces
         "SESSION_SECRETS": secrets.token_hex(32),
         "CALLBACK_URL": "http://%s:%d/v1/oss-callback" % (internal_address, fc_port),
         "OSS_CALLBACK_PUBLIC_KEY": callback_public_key,
+        "WECHAT_PUSH_TOKEN": "localpush" + secrets.token_hex(8),
     }
     for name, value in defaults.items():
         env.setdefault(name, value)
@@ -156,6 +158,20 @@ def stack_environment(base, fc_port, oss_port, wechat_port, access_key_id, acces
         "PYTHONUNBUFFERED": "1",
     })
     return env
+
+
+def wechat_push_arguments(env, fc_port, internal_address=LOOPBACK):
+    """With MODERATION=wechat the WeChat stand-in pushes check results to the function, signed with its Token
+    (and in safe mode when WECHAT_PUSH_AES_KEY is set)."""
+    if env.get("MODERATION") != "wechat":
+        return []
+    arguments = ["--push-url", "http://%s:%d/v1/wechat/push" % (internal_address, fc_port),
+                 "--push-token", env["WECHAT_PUSH_TOKEN"]]
+    if env.get("WECHAT_PUSH_AES_KEY"):
+        arguments += ["--push-aes-key", env["WECHAT_PUSH_AES_KEY"]]
+    if env.get("LOCAL_WECHAT_PUSH_DELAY"):
+        arguments += ["--push-delay", env["LOCAL_WECHAT_PUSH_DELAY"]]
+    return arguments
 
 
 def curl_example(fc_port, auth_mode, address=LOOPBACK):
@@ -195,13 +211,13 @@ def main(argv=None):
             print(busy_port_message(setting, ports[key], ports), file=sys.stderr)
             return 1
     address = reachable_address(args.host)
+    internal_address = LOOPBACK if args.host in WILDCARD_HOSTS else args.host
     os.makedirs(args.data, exist_ok=True)
     key_path = os.path.join(args.data, ".callback-key.pem")
     public_pem = write_key_pair(key_path)
     env = stack_environment(os.environ, ports["fc"], ports["oss"], ports["wechat"], "LTAI-local-dev",
                             secrets.token_urlsafe(24), "local-sts-" + secrets.token_urlsafe(16), public_pem,
-                            public_address=address,
-                            internal_address=LOOPBACK if args.host in WILDCARD_HOSTS else args.host)
+                            public_address=address, internal_address=internal_address)
     python = sys.executable
     static = []
     for prefix, folder in DEMO_DIRS.items():
@@ -211,7 +227,8 @@ def main(argv=None):
         "oss": ["-m", "local.oss", "--host", hosts["oss"], "--port", str(ports["oss"]), "--bucket", BUCKET,
                 "--data", args.data, "--region", REGION, "--callback-key", key_path],
         "fc": ["-m", "local.fc", "--host", hosts["fc"], "--port", str(ports["fc"])] + static,
-        "wechat": ["-m", "local.wechat", "--port", str(ports["wechat"])],
+        "wechat": ["-m", "local.wechat", "--port", str(ports["wechat"])]
+                  + wechat_push_arguments(env, ports["fc"], internal_address),
     }
     servers = []
     stopping = threading.Event()
@@ -245,7 +262,8 @@ def main(argv=None):
                                      "oss": "http://%s:%d" % (address, ports["oss"]),
                                      "wechat": "http://127.0.0.1:%d" % ports["wechat"], "bucket": BUCKET,
                                      "data": args.data, "authMode": env["AUTH_MODE"],
-                                     "callbacks": bool(env.get("CALLBACK_URL"))}), flush=True)
+                                     "callbacks": bool(env.get("CALLBACK_URL")),
+                                     "moderation": env.get("MODERATION") == "wechat"}), flush=True)
         while not stopping.wait(0.2):
             if any(server.process.poll() is not None for server in servers):
                 print("local.dev: a local server stopped; shutting the others down", file=sys.stderr)

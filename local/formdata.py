@@ -41,12 +41,9 @@ def boundary_of(content_type):
     return boundary.encode("latin-1")
 
 
-def _parse_part(raw):
-    head, sep, data = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise FormDataError("a part has no header/body separator")
+def _part_headers(raw):
     headers = {}
-    for line in head.split(b"\r\n"):
+    for line in raw.split(b"\r\n"):
         name, colon, value = line.decode("utf-8", "replace").partition(":")
         if not colon:
             raise FormDataError("a part header line has no colon")
@@ -54,18 +51,35 @@ def _parse_part(raw):
     disposition, params = header_params(headers.get("content-disposition", ""))
     if disposition != "form-data" or "name" not in params:
         raise FormDataError("every part needs Content-Disposition: form-data; name=...")
-    return Part(params["name"], params.get("filename"), headers.get("content-type"), data)
+    return params["name"], params.get("filename"), headers.get("content-type")
+
+
+def spans(buffer, content_type):
+    """(name, filename, content type, start, end) of every part of `buffer` (bytes, or an mmap of a body
+    received to disk), in order. The body must start at the first delimiter and end with the closing one."""
+    boundary = boundary_of(content_type)
+    delimiter = b"--" + boundary
+    if buffer[:len(delimiter) + 2] != delimiter + b"\r\n":
+        raise FormDataError("the body does not start with the boundary")
+    close = b"\r\n" + delimiter + b"--"
+    end = buffer.rfind(close)
+    if end < 0 or len(buffer) - end > len(close) + 1024 or buffer[end + len(close):].strip(b"\r\n") != b"":
+        raise FormDataError("the body does not end with the closing boundary")
+    separator = b"\r\n" + delimiter + b"\r\n"
+    position, found = len(delimiter) + 2, []
+    while True:
+        following = buffer.find(separator, position, end)
+        part_end = end if following < 0 else following
+        head_end = buffer.find(b"\r\n\r\n", position, part_end)
+        if head_end < 0:
+            raise FormDataError("a part has no header/body separator")
+        found.append(_part_headers(buffer[position:head_end]) + (head_end + 4, part_end))
+        if following < 0:
+            return found
+        position = following + len(separator)
 
 
 def parse(body, content_type):
-    """Every part, in order. The body must start at the first delimiter and end with the closing one."""
-    boundary = boundary_of(content_type)
-    delimiter = b"--" + boundary
-    if not body.startswith(delimiter + b"\r\n"):
-        raise FormDataError("the body does not start with the boundary")
-    close = b"\r\n" + delimiter + b"--"
-    end = body.rfind(close)
-    if end < 0 or body[end + len(close):].strip(b"\r\n") != b"":
-        raise FormDataError("the body does not end with the closing boundary")
-    inner = body[len(delimiter) + 2:end]
-    return [_parse_part(raw) for raw in inner.split(b"\r\n" + delimiter + b"\r\n")]
+    """Every part, in order, with its bytes."""
+    return [Part(name, filename, ctype, body[start:end]) for name, filename, ctype, start, end
+            in spans(body, content_type)]

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import oss2
+import pytest
 
 from local import oss as local_oss
 
@@ -51,3 +52,17 @@ def sdk_crc64(data):
     crc = oss2.utils.Crc64()
     crc.update(data)
     return crc.crc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A local OSS (with an STS token) for the whole test module."""
+    with running_oss(tmp_path_factory.mktemp("oss")) as info:
+        yield info
+
+
+@pytest.fixture
+def bkt(server):
+    """An oss2 Bucket on `server`, whose clock is set back to real time."""
+    server["clock"].offset = timedelta()
+    return bucket(server["endpoint"])

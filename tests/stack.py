@@ -5,10 +5,24 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 
 from conftest import ROOT
+
+
+def drain(process):
+    """Keep reading the stack's stdout and stderr (the function's log lines) so that a full pipe never blocks
+    a server; → the list the lines collect in, for tests that inspect the logs."""
+    lines = []
+
+    def pump(stream):
+        for line in stream:
+            lines.append(line)
+    for stream in (process.stdout, process.stderr):
+        threading.Thread(target=pump, args=(stream,), daemon=True).start()
+    return lines
 
 
 @contextmanager
@@ -34,6 +48,7 @@ def local_stack(data_dir, **env_overrides):
             process.kill()
             raise RuntimeError("local.dev did not start: " + process.stderr.read())
         info["process"] = process
+        info["output"] = drain(process)
         yield info
     finally:
         if process.poll() is None:

@@ -114,10 +114,18 @@ def test_unexpected_exception_is_500_with_request_id_and_traceback_logged():
 
 
 def test_seed_route():
-    response = make_app().handle(http_event(method="GET", path="/generate_signature", body=None))
+    response = make_app(SEED_ROUTE="on").handle(http_event(method="GET", path="/generate_signature", body=None))
     answer = response_json(response)
     assert response["statusCode"] == 200
-    assert answer["dir"] == "uploads/anonymous/" and answer["security_token"] == SECURITY_TOKEN
+    assert answer["dir"] == "uploads/anonymous/_seed/" and answer["security_token"] == SECURITY_TOKEN
+
+
+@pytest.mark.parametrize("setting", [None, "off"])
+def test_seed_route_is_not_found_unless_enabled(setting):
+    for auth in ({}, {"AUTH_MODE": "wechat", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "SESSION_SECRETS": "s" * 32}):
+        response = make_app(SEED_ROUTE=setting, **auth).handle(
+            http_event(method="GET", path="/generate_signature", body=None))
+        assert (response["statusCode"], response_json(response)["error"]["code"]) == (404, "not_found")
 
 
 def test_cors_preflight_and_headers():
@@ -164,3 +172,57 @@ def test_random_ids_are_unique_hex_and_read_in_batches():
     made = [ids() for _ in range(200)]
     assert len(set(made)) == 200 and all(len(i) == 32 and int(i, 16) >= 0 for i in made)
     assert reads == [16 * RandomIds.BATCH] * 4
+
+
+MODERATED_ENV = dict(AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret", SESSION_SECRETS="s" * 32,
+                     CALLBACK_URL="https://fn.example/v1/oss-callback", MODERATION="wechat",
+                     WECHAT_PUSH_TOKEN="pushTok1")
+
+
+def push_query(token="pushTok1", timestamp=None, nonce="31337", **extra):
+    import hashlib
+
+    timestamp = str(int(FIXED_NOW.timestamp()) if timestamp is None else timestamp)
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    return dict({"signature": signature, "timestamp": timestamp, "nonce": nonce}, **extra)
+
+
+def no_credentials(cfg, ctx):
+    raise AssertionError("a refused push must not reach OSS")
+
+
+def test_push_url_check_answers_echostr_as_text():
+    app = make_app(credentials_provider=no_credentials, **MODERATED_ENV)
+    response = app.handle(http_event(method="GET", path="/v1/wechat/push", query=push_query(echostr="e-42")))
+    assert (response["statusCode"], response["body"]) == (200, "e-42")
+    assert response["headers"]["Content-Type"] == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("query", [push_query(token="wrong"), {}, push_query(timestamp=1)])
+def test_unverified_pushes_are_refused_before_any_oss_call(query):
+    app = make_app(credentials_provider=no_credentials, **MODERATED_ENV)
+    body = {"appid": "wx1", "Event": "wxa_media_check", "trace_id": "t", "result": {"suggest": "risky"}}
+    response = app.handle(http_event(path="/v1/wechat/push", query=query, body=body))
+    assert response["statusCode"] == 401 and response_json(response)["error"]["code"] == "invalid_push_signature"
+
+
+def test_moderation_routes_are_off_by_default():
+    app = make_app()
+    assert make_app().handle(http_event(method="GET", path="/v1/wechat/push"))["statusCode"] == 404
+    response = app.handle(http_event(path="/v1/moderation/status", body={"key": "uploads/anonymous/x.png"}))
+    assert response["statusCode"] == 404
+
+
+def test_moderation_uses_the_function_roles_credentials_under_assume_role(monkeypatch):
+    from types import SimpleNamespace
+
+    from ossgate.app import Invocation
+
+    runtime = SimpleNamespace(access_key_id="runtime-id", access_key_secret="runtime-secret", security_token="t")
+    narrowed = Credentials("narrow-id", "narrow-secret", "t")
+    app = make_app(credentials_provider=lambda cfg, ctx: narrowed, CREDENTIALS_MODE="assume_role",
+                   OSS_STS_ROLE_ARN="acs:ram::123:role/ossgate", **MODERATED_ENV)
+    context = SimpleNamespace(credentials=runtime, request_id="r1")
+    inv = Invocation(app, None, context, FIXED_NOW)
+    assert inv.credentials().access_key_id == "narrow-id"
+    assert inv.moderation_credentials().access_key_id == "runtime-id"

@@ -194,7 +194,8 @@ def encoded(url):
     DOCUMENTED_KEY_URL + "?r=1", DOCUMENTED_KEY_URL + "?", DOCUMENTED_KEY_URL + "#x",
     "https://gosspublic.alicdn.com/other_key.pem", "https://gosspublic.alicdn.com//callback_pub_key_v1.pem",
     "https://gosspublic.alicdn.com/./callback_pub_key_v1.pem", DOCUMENTED_KEY_URL + "/..",
-    "https://gosspublic.alicdn.com/callback_pub_key_v1.pem%00", "https://user@gosspublic.alicdn.com/callback_pub_key_v1.pem",
+    "https://gosspublic.alicdn.com/callback_pub_key_v1.pem%00",
+    "https://user@gosspublic.alicdn.com/callback_pub_key_v1.pem",
     "https://gosspublic.alicdn.com:8443/callback_pub_key_v1.pem", DOCUMENTED_KEY_URL + "\r\nX: y",
     DOCUMENTED_KEY_URL + "\x00", "https://gosspublic.alicdn.com/\tcallback_pub_key_v1.pem", " " + DOCUMENTED_KEY_URL,
     "http://gosspublic.alicdn.com/callback_pub_key_v1.pem",  # plain HTTP: the key could be swapped in transit

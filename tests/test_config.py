@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -93,6 +94,78 @@ def test_callbacks_need_session_secrets_in_either_auth_mode(auth):
 def test_deeply_nested_profiles_are_a_config_error():
     with pytest.raises(ConfigError, match="UPLOAD_PROFILES"):
         config.from_environ(base_env(UPLOAD_PROFILES="[" * 100000))
+
+
+@pytest.mark.parametrize("spec, error", [
+    ({"disposition": "inline"}, "contentTypes"),                                            # any type: no
+    ({"contentTypes": ["image/*", "image/svg+xml"], "disposition": "inline"}, "image/svg+xml"),
+    ({"contentTypes": ["text/html"], "disposition": "inline"}, "text/html"),
+    ({"contentTypes": ["image/png"], "disposition": "download"}, "disposition"),
+])
+def test_inline_disposition_only_for_safe_types(spec, error):
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        config.from_environ(base_env(UPLOAD_PROFILES=json.dumps({"default": {}, "p": spec})))
+
+
+def test_profile_disposition_defaults_to_attachment():
+    cfg = config.from_environ(base_env(UPLOAD_PROFILES=json.dumps(
+        {"default": {}, "photos": {"contentTypes": ["image/*"], "disposition": "inline"}})))
+    assert cfg.profiles["default"].disposition == "attachment" and cfg.profiles["photos"].disposition == "inline"
+
+
+def test_seed_route_is_off_unless_on():
+    assert config.from_environ(base_env()).seed_route is False
+    assert config.from_environ(base_env(SEED_ROUTE="on")).seed_route is True
+    with pytest.raises(ConfigError, match="SEED_ROUTE"):
+        config.from_environ(base_env(SEED_ROUTE="yes"))
+
+
+MODERATED = dict(AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret", SESSION_SECRETS="s" * 32,
+                 CALLBACK_URL="https://fn.example/v1/oss-callback", MODERATION="wechat", WECHAT_PUSH_TOKEN="tok123")
+GOOD_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+def test_moderation_defaults_and_settings():
+    cfg = config.from_environ(base_env())
+    assert (cfg.moderation, cfg.moderation_scene, cfg.moderation_action, cfg.quarantine_prefix) == (
+        "off", 1, "quarantine", "quarantine/")
+    assert not cfg.moderates("default")
+    profiles = json.dumps({"default": {}, "avatar": {"contentTypes": ["image/*"]}})
+    cfg = config.from_environ(base_env(**dict(MODERATED, UPLOAD_PROFILES=profiles)))
+    assert cfg.moderation_profiles == ("default", "avatar") and cfg.moderates("avatar")
+    cfg = config.from_environ(base_env(**dict(MODERATED, UPLOAD_PROFILES=profiles, MODERATION_PROFILES="avatar",
+                                              MODERATION_SCENE="3", MODERATION_ACTION="delete",
+                                              QUARANTINE_PREFIX="held", WECHAT_PUSH_AES_KEY=GOOD_AES_KEY)))
+    assert cfg.moderates("avatar") and not cfg.moderates("default")
+    assert (cfg.moderation_scene, cfg.moderation_action, cfg.quarantine_prefix) == (3, "delete", "held/")
+    assert GOOD_AES_KEY in cfg.secrets() and "tok123" in cfg.secrets()
+    assert GOOD_AES_KEY not in repr(cfg) and "tok123" not in repr(cfg)
+
+
+@pytest.mark.parametrize("overrides, named", [
+    ({"MODERATION": "on"}, "MODERATION"),
+    ({"AUTH_MODE": "anonymous"}, "AUTH_MODE=wechat"),
+    ({"CALLBACK_URL": None}, "CALLBACK_URL"),
+    ({"WECHAT_PUSH_TOKEN": None}, "WECHAT_PUSH_TOKEN"),
+    ({"WECHAT_PUSH_TOKEN": "a b"}, "WECHAT_PUSH_TOKEN"),
+    ({"MODERATION_PROFILES": "default,avatars"}, "MODERATION_PROFILES"),
+    ({"MODERATION_SCENE": "5"}, "MODERATION_SCENE"),
+    ({"MODERATION_ACTION": "hide"}, "MODERATION_ACTION"),
+    ({"QUARANTINE_PREFIX": "uploads/quarantine/"}, "QUARANTINE_PREFIX"),
+    ({"QUARANTINE_PREFIX": "../q/"}, "QUARANTINE_PREFIX"),
+    ({"QUARANTINE_PREFIX": ".ossgate/q/"}, "QUARANTINE_PREFIX"),
+    ({"UPLOAD_PREFIX": "files/", "QUARANTINE_PREFIX": "files/"}, "QUARANTINE_PREFIX"),
+    ({"WECHAT_PUSH_AES_KEY": "tooShort"}, "WECHAT_PUSH_AES_KEY"),
+    ({"WECHAT_PUSH_AES_KEY": GOOD_AES_KEY[:-1] + "!"}, "WECHAT_PUSH_AES_KEY"),
+    ({"WECHAT_PUSH_AES_KEY": GOOD_AES_KEY + "A"}, "WECHAT_PUSH_AES_KEY"),
+])
+def test_invalid_moderation_settings_name_the_variable(overrides, named):
+    with pytest.raises(ConfigError) as raised:
+        config.from_environ(base_env(**dict(MODERATED, **overrides)))
+    assert named in raised.value.message
+    for value in overrides.values():
+        if value and "AES" in named:
+            assert value not in raised.value.message  # a bad key is named, never echoed
 
 
 @pytest.mark.parametrize("overrides", [

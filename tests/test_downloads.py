@@ -49,3 +49,39 @@ def test_lifetime_is_capped_by_the_credentials():
     creds = Credentials("AKID", "SECRET", None, expiration=now + timedelta(seconds=200))
     answer = downloads.presigned_get(make_config(DOWNLOAD_TTL_SECONDS="3600"), creds, OWN, now)
     assert int(parse_qs(urlsplit(answer["url"]).query)["x-oss-expires"][0]) <= 140
+
+
+# --- every download is an attachment unless its profile says inline ------------------------------------------
+
+PROFILES = '{"default": {}, "photos": {"contentTypes": ["image/jpeg"], "disposition": "inline"}}'
+
+
+def signed_disposition(body):
+    key = body["key"]
+    cfg = make_config(UPLOAD_PROFILES=PROFILES)
+    value = downloads.disposition(body, cfg, "u1", key)
+    now = datetime.now(timezone.utc)
+    answer = downloads.presigned_get(cfg, Credentials("AKID", "SECRET", "TOKEN"), key, now, value)
+    query = parse_qs(urlsplit(answer["url"]).query)
+    assert query.get("response-content-disposition") == [value]
+    return value
+
+
+def test_a_download_is_an_attachment_named_after_the_key():
+    assert signed_disposition({"key": OWN}) == "attachment; filename=\"abc.jpg\"; filename*=UTF-8''abc.jpg"
+
+
+def test_the_caller_may_name_the_downloaded_file():
+    assert signed_disposition({"key": OWN, "filename": "假期 1.jpg"}) == \
+        "attachment; filename=\"__ 1.jpg\"; filename*=UTF-8''%E5%81%87%E6%9C%9F%201.jpg"
+
+
+def test_an_inline_profile_is_served_inline():
+    assert signed_disposition({"key": "uploads/u1/photos/2026/11/29/abc.jpg"}) == "inline"
+
+
+@pytest.mark.parametrize("filename", ["", "a/b.txt", "..\\x.txt", "a\r\nSet-Cookie: x", "x" * 256, 5, ["a"], "\ud800"])
+def test_bad_filenames_are_refused(filename):
+    with pytest.raises(OssgateError) as raised:
+        downloads.disposition({"key": OWN, "filename": filename}, make_config(), "u1", OWN)
+    assert (raised.value.status, raised.value.code) == (400, "bad_request")

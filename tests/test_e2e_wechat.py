@@ -11,7 +11,7 @@ from stack import local_stack
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with local_stack(tmp_path_factory.mktemp("wechat-e2e")) as info:
+    with local_stack(tmp_path_factory.mktemp("wechat-e2e"), SEED_ROUTE="on") as info:
         assert info["authMode"] == "wechat" and info["callbacks"]
         yield info
 

@@ -16,7 +16,7 @@ def index(clean_environ):
     import index as module
     for name, value in {"OSS_BUCKET": "demo-bucket", "OSS_REGION": "cn-hangzhou", "AUTH_MODE": "anonymous",
                         "CORS_ALLOW_ORIGINS": "https://app.example.com", "ALIBABA_CLOUD_ACCESS_KEY_ID": "AK",
-                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SK"}.items():
+                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SK", "SEED_ROUTE": "on"}.items():
         clean_environ.setenv(name, value)
     module._app = None
     yield module

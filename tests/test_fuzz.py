@@ -192,7 +192,8 @@ surrogate_names = st.builds(lambda a, s, b: a + s + b, st.text(max_size=5), surr
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(surrogate_names, json_values, min_size=1, max_size=3), json_routes, st.text(max_size=3))
+@given(st.dictionaries(surrogate_names, json_values, min_size=1, max_size=3), json_routes,
+       st.text(max_size=3) | surrogate_names)
 def test_lone_surrogates_in_field_names_get_an_encodable_4xx(fields, path, route_suffix):
     body = dict(fields, size=1)
     headers = {"content-type": "application/json", "authorization": "Bearer " + TOKEN}
@@ -223,3 +224,41 @@ def test_control_characters_in_the_key_url_are_a_403_without_any_fetch(position,
     response = app.handle(post("/v1/oss-callback", body, headers))
     check(response)
     assert response["statusCode"] == 403, response
+
+
+def _no_oss(cfg, ctx):
+    raise AssertionError("an unverified push must not reach OSS")
+
+
+PUSH_TOKEN = "fuzzPush1"
+MODERATED_APP = App(lambda: config.from_environ(base_env(
+    AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret-x", SESSION_SECRETS=SECRET,
+    CALLBACK_URL="https://api.example.com/v1/oss-callback", MODERATION="wechat", WECHAT_PUSH_TOKEN=PUSH_TOKEN,
+    WECHAT_PUSH_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")),
+    credentials_provider=_no_oss, clock=lambda: FIXED_NOW, logger=JsonLogger(io.StringIO()))
+
+
+def signed(nonce):
+    import hashlib
+
+    timestamp = str(int(FIXED_NOW.timestamp()))
+    return {"timestamp": timestamp, "nonce": nonce,
+            "signature": hashlib.sha1("".join(sorted([PUSH_TOKEN, timestamp, nonce])).encode()).hexdigest()}
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.sampled_from(["GET", "POST"]), headers, bodies, st.booleans(), st.text(max_size=40),
+       st.text(max_size=60))
+def test_push_route_refuses_everything_unverified(method, query, body, sign, encrypt_type, msg_signature):
+    query = dict(query) if isinstance(query, dict) else {}
+    if sign:  # a valid query signature: the safe-mode checks behind it must still refuse
+        query.update(signed("12345"), encrypt_type=encrypt_type, msg_signature=msg_signature)
+    response = MODERATED_APP.handle(json.dumps({
+        "body": body, "headers": {"content-type": "application/json"}, "queryParameters": query,
+        "requestContext": {"http": {"method": method, "path": "/v1/wechat/push"}}}).encode())
+    if response["headers"].get("Content-Type", "").startswith("text/plain"):  # only a signed URL check
+        assert (method, sign, response["statusCode"], response["body"]) == ("GET", True, 200, query["echostr"])
+    else:
+        check(response)
+    if method == "POST" or not sign:
+        assert response["statusCode"] in (400, 401, 413), response

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import http.client
 import os
+import threading
 from datetime import timedelta
 
 import oss2
@@ -12,18 +13,7 @@ import pytest
 import requests
 
 from localoss import AK, BUCKET, REGION, SK, TOKEN, auth, bucket, running_oss, sdk_crc64
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-api")) as info:
-        yield info
-
-
-@pytest.fixture
-def bkt(server):
-    server["clock"].offset = timedelta()
-    return bucket(server["endpoint"])
+from localoss import bkt, server  # noqa: F401 - fixtures
 
 
 def raises_oss(call, klass, status, code):
@@ -94,8 +84,16 @@ def test_range_and_conditional_gets(bkt):
     assert "x-oss-hash-crc64ecma" not in part.headers  # the CRC is the whole object's only
     tail = bkt.get_object("api/range.bin", byte_range=(None, 4))
     assert tail.read() == data[-4:]
-    raises_oss(lambda: bkt.get_object("api/range.bin", byte_range=(2000, 2001)), oss2.exceptions.ServerError,
-               416, "InvalidRange")
+    for outside in ((2000, 2001), (1000, 1100), (None, 2000)):  # by default, a range outside the object is ignored
+        whole = bkt.get_object("api/range.bin", byte_range=outside)
+        assert (whole.status, whole.read()) == (200, data) and whole.server_crc == sdk_crc64(data)
+    standard = {"x-oss-range-behavior": "standard"}
+    cut = bkt.get_object("api/range.bin", byte_range=(1000, 1100), headers=standard)
+    assert (cut.status, cut.read(), cut.headers["Content-Range"]) == (206, data[1000:], "bytes 1000-1023/1024")
+    raises_oss(lambda: bkt.get_object("api/range.bin", byte_range=(2000, 2001), headers=standard),
+               oss2.exceptions.ServerError, 416, "InvalidRange")
+    first_only = bkt.get_object("api/range.bin", headers={"Range": "bytes=0-1,5-6"})
+    assert (first_only.status, first_only.read()) == (206, data[:2])
     with pytest.raises(oss2.exceptions.NotModified) as caught:
         bkt.get_object("api/range.bin", headers={"If-None-Match": '"%s"' % put.etag})
     assert caught.value.status == 304
@@ -250,6 +248,8 @@ def test_public_read_object_is_readable_anonymously(bkt, server):
     assert bkt.get_object_acl("api/public.txt").acl == "public-read"
     raises_oss(lambda: anonymous.delete_object("api/public.txt"), oss2.exceptions.AccessDenied, 403,
                "AccessDenied")
+    raises_oss(lambda: anonymous.get_object("api/public.txt", params={"response-content-type": "text/html"}),
+               oss2.exceptions.InvalidRequest, 400, "InvalidRequest")  # only signed requests may override
     bkt.put_object_acl("api/public.txt", "private")
     raises_oss(lambda: anonymous.get_object("api/public.txt"), oss2.exceptions.AccessDenied, 403, "AccessDenied")
 
@@ -371,3 +371,65 @@ def test_tampered_presigned_put_is_refused(bkt):
                           headers={"Content-Type": "text/plain"})
     assert answer.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in answer.content
     assert not bkt.object_exists("api/tampered-url.txt")
+
+
+@pytest.mark.parametrize("value", [None, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+def test_header_signing_needs_an_unsigned_payload_marker(server, value):
+    def change(req):
+        del req.headers["x-oss-content-sha256"]
+        if value:
+            req.headers["x-oss-content-sha256"] = value
+    client = oss2.Bucket(TamperedAuth(change), server["endpoint"], BUCKET, region=REGION)
+    error = raises_oss(lambda: client.put_object("api/payload.txt", b""), oss2.exceptions.InvalidArgument, 400,
+                       "InvalidArgument")
+    assert error.ec == "0002-00000214"
+
+
+def test_resumable_download_in_ranges(bkt, tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    bkt.put_object("api/download.bin", data)
+    target = tmp_path / "out.bin"
+    oss2.resumable_download(bkt, "api/download.bin", str(target), multiget_threshold=1024 * 1024,
+                            part_size=1024 * 1024, num_threads=2,
+                            store=oss2.ResumableDownloadStore(root=str(tmp_path / "checkpoints")))
+    assert target.read_bytes() == data
+
+
+def test_overwrites_never_show_half_an_object(bkt, server):
+    versions = {b"a" * 300_000, b"b" * 70_000}
+    bkt.put_object("api/race.bin", b"a" * 300_000)
+    stop, seen, problems = threading.Event(), set(), []
+
+    def writer():
+        client = bucket(server["endpoint"])
+        while not stop.is_set():
+            for body in versions:
+                client.put_object("api/race.bin", body)
+
+    def reader():
+        client = bucket(server["endpoint"])
+        for _ in range(40):
+            try:
+                got = client.get_object("api/race.bin")
+                body = got.read()  # oss2 checks the whole body against x-oss-hash-crc64ecma here
+            except Exception as error:  # noqa: BLE001 - any failure is a finding
+                problems.append(repr(error))
+                continue
+            if body not in versions or got.etag != hashlib.md5(body).hexdigest().upper():
+                problems.append((len(body), got.etag))
+            seen.add(body[:1])
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    threads[1].join()
+    stop.set()
+    threads[0].join()
+    assert problems == [] and seen  # every read was one whole version, with its own ETag and CRC
+
+
+def test_get_object_meta(bkt):
+    bkt.put_object("api/meta-only.txt", b"12345", headers={"Content-Type": "text/plain", "x-oss-meta-a": "1"})
+    meta = bkt.get_object_meta("api/meta-only.txt")
+    assert (meta.content_length, meta.etag) == (5, hashlib.md5(b"12345").hexdigest().upper())
+    assert "x-oss-meta-a" not in meta.headers and meta.headers["x-oss-last-access-time"]
+    assert bkt.object_exists("api/meta-only.txt") and not bkt.object_exists("api/meta-missing.txt")

@@ -13,15 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from localoss import bucket, running_oss
+from localoss import bucket
+from localoss import server  # noqa: F401 - fixtures
 
 KB = 1024
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-callbacks")) as info:
-        yield info
 
 
 @pytest.fixture(scope="module")

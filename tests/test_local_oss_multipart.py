@@ -6,29 +6,16 @@ import os
 import threading
 import time
 import tracemalloc
-from datetime import timedelta
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import oss2
-import pytest
 
-from localoss import bucket, running_oss, sdk_crc64
+from localoss import bucket, sdk_crc64
+from localoss import bkt, server  # noqa: F401 - fixtures
 from test_local_oss_api import raises_oss
 
 KB = 1024
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-multipart")) as info:
-        yield info
-
-
-@pytest.fixture
-def bkt(server):
-    server["clock"].offset = timedelta()
-    return bucket(server["endpoint"])
 
 
 def upload_parts(bkt, key, chunks, **init_headers):
@@ -119,7 +106,7 @@ def test_complete_all(bkt):
     assert bkt.get_object("mp/all.bin").read() == b"".join(chunks)
 
 
-def test_abort_then_no_such_upload(bkt):
+def test_abort_then_no_such_upload(bkt, server):
     upload_id, parts = upload_parts(bkt, "mp/aborted.bin", [b"x" * 10])
     assert bkt.abort_multipart_upload("mp/aborted.bin", upload_id).status == 204
     for call in (lambda: bkt.abort_multipart_upload("mp/aborted.bin", upload_id),
@@ -130,6 +117,8 @@ def test_abort_then_no_such_upload(bkt):
     raises_oss(lambda: bkt.list_parts("mp/other-key.bin", upload_id), oss2.exceptions.NoSuchUpload, 404,
                "NoSuchUpload")
     assert not bkt.object_exists("mp/aborted.bin")
+    uploads = server["oss"].uploads
+    assert upload_id not in os.listdir(uploads.dir) and os.listdir(uploads.claimed) == []  # no part left on disk
 
 
 def test_part_number_range(bkt):

@@ -1,6 +1,9 @@
 """PostObject on the local OSS applies the form fields real OSS applies (whether or not the policy pins them)
 and GET/HEAD serve them back; oss2 reads the results."""
 
+import hashlib
+import os
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,15 +12,10 @@ import pytest
 import requests
 
 from formpost import encode_form, oss_error_code, post_form
-from localoss import AK, BUCKET, REGION, SK, TOKEN, bucket, running_oss
+from localoss import AK, BUCKET, REGION, SK, TOKEN, bucket, sdk_crc64
+from localoss import server  # noqa: F401 - fixtures
 from ossgate import policy
 from ossgate.credentials import Credentials
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_oss(tmp_path_factory.mktemp("oss-post")) as info:
-        yield info
 
 
 def form(key, **extra):
@@ -81,3 +79,32 @@ def test_success_action_redirect(server):
     assert location.netloc == "app.example.com" and query["from"] == ["form"]
     assert query["bucket"] == [BUCKET] and query["key"] == ["post/redirected.txt"]
     assert query["etag"] == ['"%s"' % bucket(server["endpoint"]).head_object("post/redirected.txt").etag]
+
+
+def test_post_object_ignores_an_authorization_header(server):
+    body, content_type = encode_form(form("post/with-header.txt"), b"x")
+    answer = requests.post(server["endpoint"] + "/" + BUCKET, data=body, headers={
+        "Content-Type": content_type, "Authorization": "OSS4-HMAC-SHA256 Credential=garbage,Signature=00"})
+    assert answer.status_code == 204
+    assert bucket(server["endpoint"]).object_exists("post/with-header.txt")
+
+
+def test_large_forms_are_streamed_through_disk(server):
+    data = os.urandom(1024 * 1024) * 40
+    body, content_type = encode_form(form("post/large.bin"), data)
+    tracemalloc.start()
+    try:
+        answer = requests.post(server["endpoint"] + "/" + BUCKET, data=body, headers={"Content-Type": content_type})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert answer.status_code == 204
+    assert peak < 12 * 1024 * 1024, "a 40 MB form was held in memory (peak %d bytes)" % peak
+    head = bucket(server["endpoint"]).head_object("post/large.bin")
+    assert head.content_length == len(data) and head.etag == hashlib.md5(data).hexdigest().upper()
+    assert head.headers["x-oss-hash-crc64ecma"] == str(sdk_crc64(data))
+
+
+def test_oversized_form_fields_are_refused(server):
+    status, _, body = post(server, form("post/fields.txt", **{"x:big": "v" * (2 * 1024 * 1024 + 1)}))
+    assert (status, oss_error_code(body)) == (400, "InvalidArgument")

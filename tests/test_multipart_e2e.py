@@ -233,3 +233,20 @@ def test_refusals_before_oss(stack, alice):
     assert (status, answer["error"]["code"]) == (413, "file_too_large")
     status, answer = route(stack, alice, "uploads", {"size": 5, "profile": "video", "contentType": "image/png"})
     assert (status, answer["error"]["code"]) == (415, "unsupported_type")
+
+
+def test_a_multipart_object_is_stored_as_an_attachment(stack, alice):
+    """As a form upload's pinned Content-Disposition: set at initiate, so no link made another way opens it."""
+    data = os.urandom(PART + 10)
+    upload = initiate(stack, alice, data)
+    put_all(upload, data)
+    status, done = route(stack, alice, "complete", ref(upload))
+    assert status == 200, done
+    name = upload["key"].rsplit("/", 1)[1]
+    assert store(stack).head(upload["key"])["headers"]["Content-Disposition"] == \
+        "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (name, name)
+
+
+def test_active_types_get_no_multipart_upload(stack, alice):
+    status, answer = route(stack, alice, "uploads", {"size": 3 * PART, "contentType": "text/html"})
+    assert (status, answer["error"]["code"]) == (415, "unsupported_type")

@@ -86,7 +86,10 @@ def test_initiate_answers_the_contract_with_one_oss_request(oss):
     assert requests_made(oss) == dict(NONE, init=1)
     args, kwargs = oss.init.call_args
     assert args == (body["key"],)
-    assert kwargs["headers"] == {"Content-Type": "video/mp4", "x-oss-forbid-overwrite": "true"}
+    name = body["key"].rsplit("/", 1)[1]
+    disposition = "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (name, name)
+    assert kwargs["headers"] == {"Content-Type": "video/mp4", "x-oss-forbid-overwrite": "true",
+                                 "Content-Disposition": disposition}
     # the SDK is pointed at OSS_ENDPOINT and OSS_REGION, signing V4 with the STS token
     (auth, endpoint, bucket_name), bucket_kwargs = oss.bucket.call_args
     assert (endpoint, bucket_name, bucket_kwargs["region"]) == ("https://oss-cn-hangzhou.aliyuncs.com", "demo-bucket",

@@ -53,7 +53,7 @@ def make_client(server, endpoint=None, region=REGION, token=None, access_key_id=
     cfg.region = region
     cfg.endpoint = endpoint or server.endpoint
     cfg.use_path_style = True
-    cfg.retry_max_attempts = retry_max_attempts  # 1: a refusal is answered once, not retried (nor clock-corrected)
+    cfg.retry_max_attempts = retry_max_attempts  # 1: a refusal (even RequestTimeTooSkewed) is not retried
     if http_client is not None:
         cfg.http_client = http_client
     return oss.Client(cfg)
@@ -77,6 +77,8 @@ def assert_refused(exc_info, code, status):
     error = service_error(exc_info)
     assert (error.code, error.status_code) == (code, status), str(error)
     assert error.request_id and error.ec, str(error)
+    # the same id in the x-oss-request-id header and in the XML body (for HEAD: the x-oss-err header)
+    assert error.headers.get("x-oss-request-id") == error.request_id == error.error_fileds.get("RequestId")
 
 
 def assert_raw_refusal(response, code, status):
@@ -234,7 +236,10 @@ def test_expired_presigned_url_is_refused(server, monkeypatch):
     signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"), expiration=expired)
     signed_put = client.presign(oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/e2.txt", content_type="text/plain"),
                                 expiration=expired)
+    still_valid = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/e.txt"),
+                                 expiration=expired + datetime.timedelta(minutes=50))  # valid for an hour
     monkeypatch.undo()
+    assert requests.get(still_valid.url, timeout=10).content == b"e"
     assert_raw_refusal(requests.get(signed_get.url, timeout=10), "AccessDenied", 403)
     answer = requests.put(signed_put.url, data=b"x", headers=signed_put.signed_headers, timeout=10)
     assert_raw_refusal(answer, "AccessDenied", 403)
@@ -259,36 +264,24 @@ def test_presigned_put_with_an_unsigned_content_type_is_refused(server):
     assert_absent(client, "sdk/v2/ct.txt")
 
 
-def test_wrong_token_is_refused(server):
-    if not server.security_token:
+# Real OSS answers a signature scoped to another region with 400 InvalidArgument "Invalid signing region in
+# Authorization header." (EC 0002-00000226), as reported in github.com/aliyun/alibabacloud-oss-go-sdk-v2/issues/29.
+@pytest.mark.parametrize("wrong, code, status", [
+    ({"token": "CAISnot-the-token"}, "InvalidSecurityToken", 403),
+    ({"access_key_id": "LTAI5tNoSuchKeyId"}, "InvalidAccessKeyId", 403),
+    ({"region": "cn-shanghai"}, "InvalidArgument", 400),
+], ids=["token", "access-key-id", "region"])
+def test_a_wrong_credential_is_refused(server, wrong, code, status):
+    if "token" in wrong and not server.security_token:
         pytest.skip("the no-token server has no token to get wrong")
-    client = make_client(server, token=server.security_token[:-1] + "x")
+    client = make_client(server, **wrong)
     with pytest.raises(oss.exceptions.OperationError) as caught:
-        put(client, "sdk/v2/tok.txt", b"x")
-    assert_refused(caught, "InvalidSecurityToken", 403)
-    signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/tok.txt"))
-    assert_raw_refusal(requests.get(signed_get.url, timeout=10), "InvalidSecurityToken", 403)
-    assert_absent(make_client(server), "sdk/v2/tok.txt")
-
-
-def test_wrong_access_key_id_is_refused(server):
-    client = make_client(server, access_key_id="LTAI5tNoSuchKeyId")
-    with pytest.raises(oss.exceptions.OperationError) as caught:
-        put(client, "sdk/v2/ak.txt", b"x")
-    assert_refused(caught, "InvalidAccessKeyId", 403)
-    assert_absent(make_client(server), "sdk/v2/ak.txt")
-
-
-def test_wrong_region_is_refused(server):
-    # Real OSS: 400 InvalidArgument "Invalid signing region in Authorization header." (EC 0002-00000226), as
-    # reported in github.com/aliyun/alibabacloud-oss-go-sdk-v2/issues/29.
-    client = make_client(server, region="cn-shanghai")
-    with pytest.raises(oss.exceptions.OperationError) as caught:
-        put(client, "sdk/v2/region.txt", b"x")
-    assert_refused(caught, "InvalidArgument", 400)
-    signed_get = client.presign(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/region.txt"))
-    assert_raw_refusal(requests.get(signed_get.url, timeout=10), "InvalidArgument", 400)
-    assert_absent(make_client(server), "sdk/v2/region.txt")
+        put(client, "sdk/v2/wrong.txt", b"x")
+    assert_refused(caught, code, status)
+    signed_put = client.presign(oss.PutObjectRequest(bucket=BUCKET, key="sdk/v2/wrong.txt", content_type="text/plain"))
+    answer = requests.put(signed_put.url, data=b"x", headers=signed_put.signed_headers, timeout=10)
+    assert_raw_refusal(answer, code, status)
+    assert_absent(make_client(server), "sdk/v2/wrong.txt")
 
 
 class ChangingHttpClient(RequestsHttpClient):
@@ -347,3 +340,83 @@ def test_list_objects_v2_pages(server):
     pages = list(paginator.iter_page(oss.ListObjectsV2Request(bucket=BUCKET, prefix="sdk/v2/list/")))
     assert len(pages) == 3 and pages[0].is_truncated and not pages[-1].is_truncated
     assert [o.key for page in pages for o in page.contents] == sorted(keys, key=lambda k: k.encode())
+
+
+def test_presigned_upload_parts_then_complete(server):
+    client = make_client(server)
+    key = "sdk/v2/presigned-parts.bin"
+    parts = [b"p" * PART, b"q" * 777]
+    upload_id = client.initiate_multipart_upload(oss.InitiateMultipartUploadRequest(
+        bucket=BUCKET, key=key, content_type="image/png")).upload_id
+    for number, body in enumerate(parts, 1):
+        signed = client.presign(oss.UploadPartRequest(bucket=BUCKET, key=key, upload_id=upload_id,
+                                                      part_number=number))
+        assert signed.method == "PUT" and "uploadId=" in signed.url and "partNumber=%d" % number in signed.url
+        refused = requests.put(signed.url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+        assert_raw_refusal(refused, "SignatureDoesNotMatch", 403)
+        answer = requests.put(signed.url, data=body, headers=signed.signed_headers, timeout=10)
+        assert answer.status_code == 200 and answer.headers["x-oss-hash-crc64ecma"] == crc64(body)
+    listed = client.list_parts(oss.ListPartsRequest(bucket=BUCKET, key=key, upload_id=upload_id))
+    done = client.complete_multipart_upload(oss.CompleteMultipartUploadRequest(
+        bucket=BUCKET, key=key, upload_id=upload_id, complete_multipart_upload=oss.CompleteMultipartUpload(
+            parts=[oss.UploadPart(part_number=p.part_number, etag=p.etag) for p in listed.parts])))
+    assert done.status_code == 200 and done.hash_crc64 == crc64(b"".join(parts))
+    got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key=key))
+    assert got.body.read() == b"".join(parts) and got.content_type == "image/png"
+
+
+def test_ranges_with_standard_range_behavior(server):
+    # x-oss-range-behavior: standard (RFC 7233): an end past the object is cut to its end; a start past it is 416
+    client = make_client(server)
+    data = bytes(range(100))
+    put(client, "sdk/v2/ranges.bin", data)
+
+    def get(header):
+        return client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/ranges.bin", range_header=header,
+                                                      range_behavior="standard"))
+
+    got = get("bytes=90-199")
+    assert (got.status_code, got.content_range, got.body.read()) == (206, "bytes 90-99/100", data[90:])
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        get("bytes=100-199")
+    assert_refused(caught, "InvalidRange", 416)
+
+
+def test_bucket_settings(server):
+    # a bucket started without --bucket-config: private, every origin allowed, incomplete uploads aborted after 1 day
+    client = make_client(server)
+    info = client.get_bucket_info(oss.GetBucketInfoRequest(bucket=BUCKET)).bucket_info
+    assert (info.name, info.location, info.acl) == (BUCKET, "oss-" + REGION, "private")
+    assert info.extranet_endpoint == "oss-%s.aliyuncs.com" % REGION
+    assert client.get_bucket_location(oss.GetBucketLocationRequest(bucket=BUCKET)).location == "oss-" + REGION
+    assert client.get_bucket_acl(oss.GetBucketAclRequest(bucket=BUCKET)).acl == "private"
+    rules = client.get_bucket_cors(oss.GetBucketCorsRequest(bucket=BUCKET)).cors_configuration.cors_rules
+    assert [rule.allowed_origins for rule in rules] == [["*"]]
+    lifecycle = client.get_bucket_lifecycle(oss.GetBucketLifecycleRequest(bucket=BUCKET)).lifecycle_configuration
+    assert [rule.abort_multipart_upload.days for rule in lifecycle.rules] == [1]
+    with pytest.raises(oss.exceptions.OperationError) as caught:
+        client.get_bucket_info(oss.GetBucketInfoRequest(bucket="another-bucket"))
+    assert_refused(caught, "NoSuchBucket", 404)
+
+
+def test_downloader_copier_and_batch_delete(server, tmp_path):
+    client = make_client(server)
+    data = random_file(tmp_path / "src.bin", 3 * PART + 500)
+    put(client, "sdk/v2/tools/src.bin", data, content_type="application/octet-stream")
+
+    downloaded = client.downloader(part_size=PART, parallel_num=2).download_file(  # ranged GETs, CRC-64 checked
+        oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/tools/src.bin"), str(tmp_path / "down.bin"))
+    assert downloaded.written == len(data) and (tmp_path / "down.bin").read_bytes() == data
+
+    # within one bucket the copier's "shallow copy" is one CopyObject (UploadPartCopy only with disable_shallow_copy)
+    client.copier(part_size=PART, multipart_copy_threshold=PART).copy(oss.CopyObjectRequest(
+        bucket=BUCKET, key="sdk/v2/tools/copy.bin", source_bucket=BUCKET, source_key="sdk/v2/tools/src.bin"))
+    got = client.get_object(oss.GetObjectRequest(bucket=BUCKET, key="sdk/v2/tools/copy.bin"))
+    assert got.body.read() == data and got.hash_crc64 == crc64(data)
+
+    keys = ["sdk/v2/tools/src.bin", "sdk/v2/tools/copy.bin", "sdk/v2/tools/ä b+c"]
+    result = client.delete_multiple_objects(oss.DeleteMultipleObjectsRequest(
+        bucket=BUCKET, objects=[oss.DeleteObject(key=key) for key in keys]))
+    assert result.status_code == 200 and sorted(o.key for o in result.deleted_objects) == sorted(keys)
+    for key in keys:
+        assert_absent(client, key)

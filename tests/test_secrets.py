@@ -39,7 +39,8 @@ def run_all(app):
 def test_no_secret_in_responses_or_logs(auth_mode, failure, capsys, caplog):
     caplog.set_level(logging.DEBUG)
     log = io.StringIO()
-    env = base_env(AUTH_MODE=auth_mode, WECHAT_APPID="wx1", WECHAT_SECRET=APP_SECRET, SESSION_SECRETS=SESSION_SECRET)
+    env = base_env(AUTH_MODE=auth_mode, WECHAT_APPID="wx1", WECHAT_SECRET=APP_SECRET, SESSION_SECRETS=SESSION_SECRET,
+                   SEED_ROUTE="on")
 
     def provider(cfg, ctx):
         if failure == "crash":

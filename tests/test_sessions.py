@@ -121,3 +121,40 @@ def _verifies(token):
         return True
     except AuthError:
         return False
+
+
+def moderated_config(**overrides):
+    from conftest import make_config
+
+    env = dict(AUTH_MODE="wechat", WECHAT_APPID="wx1", WECHAT_SECRET="app-secret", SESSION_SECRETS="s" * 32,
+               CALLBACK_URL="https://fn.example/v1/oss-callback", MODERATION="wechat", WECHAT_PUSH_TOKEN="tok123")
+    env.update(overrides)
+    return make_config(**env)
+
+
+def test_with_moderation_the_token_carries_the_openid_sealed_not_readable():
+    cfg = moderated_config()
+    session = sessions.issue(cfg, "o-alice-openid", NOW)
+    assert "o-alice-openid" not in session["token"]
+    payload = sessions.verify_payload(session["token"], cfg.session_secrets, "wx1", NOW)
+    assert "o-alice-openid" not in json.dumps(payload)
+    assert sessions.open_openid(cfg, session["userId"], payload[sessions.SEALED_OPENID_CLAIM]) == "o-alice-openid"
+
+
+def test_a_sealed_openid_opens_only_for_its_own_user():
+    from ossgate.sealing import SealError
+
+    cfg = moderated_config()
+    alice = sessions.issue(cfg, "o-alice", NOW)
+    bob = sessions.issue(cfg, "o-bob", NOW)
+    sealed = sessions.verify_payload(alice["token"], cfg.session_secrets, "wx1", NOW)[sessions.SEALED_OPENID_CLAIM]
+    with pytest.raises(SealError):
+        sessions.open_openid(cfg, bob["userId"], sealed)
+    with pytest.raises(SealError):
+        sessions.open_openid(moderated_config(SESSION_SECRETS="t" * 32), alice["userId"], sealed)
+
+
+def test_without_moderation_no_openid_is_sealed_into_the_token():
+    cfg = moderated_config(MODERATION="off")
+    session = sessions.issue(cfg, "o-alice", NOW)
+    assert sessions.SEALED_OPENID_CLAIM not in sessions.verify_payload(session["token"], cfg.session_secrets, "wx1", NOW)

@@ -52,6 +52,20 @@ class Invocation:
     def user_id(self):
         return auth.authenticate(self.request, self.config, self.now.timestamp())
 
+    def moderation_credentials(self):
+        """With assume_role, tickets are signed with credentials narrowed to UPLOAD_PREFIX; moderation's own
+        calls (tags, its records, the quarantine, WeChat's hour-long link) use the function role's."""
+        if self.config.credentials_mode == "assume_role":
+            return credentials.runtime_credentials(self.context)
+        return self.credentials()
+
+    def session_payload(self):
+        return auth.session_payload(self.request, self.config, self.now.timestamp())
+
+    def log(self, level, event, **fields):
+        self.app.logger.write(level, event, secrets=self.app._secrets(), requestId=self.request.request_id,
+                              **fields)
+
     def oss(self):
         """A client for the function's own OSS requests, with this invocation's credentials (imports oss2)."""
         from .ossclient import OssClient
@@ -66,13 +80,22 @@ def create_upload(inv):
     if inv.config.callback_url:
         from . import callbacks
 
+        extra_constants = None
+        if inv.config.moderation == "wechat":
+            from . import moderation
+
+            extra_constants = moderation.callback_constants(
+                inv.config, inv.session_payload(), ticket_request.profile, ticket_request.content_type)
+
         def callback_fields(key):
-            return {"callback": callbacks.ticket_callback_field(inv.config, key)}
+            return {"callback": callbacks.ticket_callback_field(inv.config, key, extra_constants)}
     return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                       inv.app.random_id(), callback_fields)
 
 
 def generate_signature(inv):
+    if not inv.config.seed_route:
+        raise RequestError("not_found", "GET /generate_signature is off (SEED_ROUTE=off); use POST /v1/uploads")
     user_id = inv.user_id()
     return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
 
@@ -94,17 +117,66 @@ def receive_oss_callback(inv):
     if not inv.config.callback_url:
         raise RequestError("not_found", "upload callbacks are not enabled (CALLBACK_URL is unset)")
     callbacks.verify(inv.request, inv.config, inv.app.callback_keys)
-    return 200, callbacks.answer(inv.request.body, inv.config)
+    result = callbacks.answer(inv.request.body, inv.config)
+    if inv.config.moderation == "wechat":
+        moderate_upload(inv, result, inv.request.body)
+    return 200, result
+
+
+def moderate_upload(inv, result, callback_body):
+    """MODERATION=wechat: start WeChat's check of a stored upload (verified callback, or multipart complete)
+    and add `moderation: "pending"` to the upload's answer; uploads that are not checked are left alone."""
+    from . import moderation
+
+    key, content_type = result["key"], result.get("mimeType")
+    if moderation.checks(inv.config, key, content_type):
+        openid = moderation.openid_from_callback(inv.config, key, callback_body)
+        result["moderation"] = moderation.start_check(inv.config, inv.moderation_credentials(), inv.app.wechat_tokens,
+                                                      key, content_type, openid, inv.now, inv.log)
+    return result
 
 
 def create_download(inv):
     from . import downloads
 
     user_id = inv.user_id()
+    body = inv.request.json()
+    key = downloads.owned_key(body, inv.config, user_id)
+    if inv.config.moderation == "wechat":
+        from . import moderation
+
+        with moderation.oss_errors_as_upstream():
+            moderation.refuse_removed(moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
+    content_disposition = downloads.disposition(body, inv.config, user_id, key)
+    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now, content_disposition)
+
+
+def wechat_push(inv):
+    """WeChat's message push: GET is the server-URL check, POST a `wxa_media_check` result."""
+    from . import httpio, moderation, pushes
+
+    config = inv.config
+    if config.moderation != "wechat":
+        raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
+    now = inv.now.timestamp()
+    if inv.request.method == "GET":
+        return 200, httpio.Text(pushes.echo(config, inv.request.query, now))
+    event = pushes.read_event(config, inv.request.query, inv.request.body, now)
+    with moderation.oss_errors_as_upstream():
+        moderation.apply_push(config, moderation.OssCalls(config, inv.moderation_credentials()), event, inv.log)
+    return 200, httpio.Text("success")
+
+
+def moderation_status(inv):
+    from . import downloads, moderation
+
+    user_id = inv.user_id()
     key = downloads.owned_key(inv.request.json(), inv.config, user_id)
-    return 200, downloads.presigned_get(inv.config, inv.credentials(), key, inv.now)
-
-
+    if inv.config.moderation != "wechat":
+        raise RequestError("not_found", "content moderation is off (MODERATION is not wechat)")
+    with moderation.oss_errors_as_upstream():
+        state = moderation.state_of(inv.config, moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
+    return 200, {"key": key, "moderation": state}
 def initiate_multipart(inv):
     from . import multipart
 
@@ -132,7 +204,12 @@ def complete_multipart(inv):
     if inv.config.callback_url:
         from . import callbacks
 
-        callback = callbacks.ticket_callback_field(inv.config, upload.key)
+        extra_constants = None
+        if inv.config.moderation == "wechat":
+            from . import moderation
+
+            extra_constants = moderation.callback_constants_for_key(inv.config, inv.session_payload(), upload.key)
+        callback = callbacks.ticket_callback_field(inv.config, upload.key, extra_constants)
     return 200, multipart.complete(inv.config, upload, inv.oss(), callback)
 
 
@@ -150,6 +227,8 @@ ROUTES = {
     "/v1/session": {"POST": create_session},
     "/v1/oss-callback": {"POST": receive_oss_callback},
     "/v1/downloads": {"POST": create_download},
+    "/v1/wechat/push": {"GET": wechat_push, "POST": wechat_push},
+    "/v1/moderation/status": {"POST": moderation_status},
     "/v1/multipart/uploads": {"POST": initiate_multipart},
     "/v1/multipart/parts": {"POST": multipart_parts},
     "/v1/multipart/complete": {"POST": complete_multipart},
@@ -185,6 +264,15 @@ class App:
 
             self._callback_keys = PublicKeyCache()
         return self._callback_keys
+
+    @property
+    def wechat_tokens(self):
+        """WeChat's access token, cached per instance (MODERATION=wechat)."""
+        if getattr(self, "_wechat_tokens", None) is None:
+            from .contentsecurity import StableTokenCache
+
+            self._wechat_tokens = StableTokenCache()
+        return self._wechat_tokens
 
     @property
     def config(self):

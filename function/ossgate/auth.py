@@ -23,3 +23,15 @@ def authenticate(request, config, now):
     from . import sessions
 
     return sessions.verify(token, config.session_secrets, config.wechat_appid, now)
+
+
+def session_payload(request, config, now):
+    """The verified session token's payload (`sub` is the userId); {"sub": "anonymous"} in anonymous mode."""
+    if config.auth_mode == "anonymous":
+        return {"sub": ANONYMOUS_USER}
+    token = bearer_token(request)
+    if token is None:
+        raise AuthError("sign in first: send Authorization: Bearer <session token> from POST /v1/session")
+    from . import sessions
+
+    return sessions.verify_payload(token, config.session_secrets, config.wechat_appid, now)

@@ -7,12 +7,11 @@ PKCS#1 v1.5): the public key is the pinned OSS_CALLBACK_PUBLIC_KEY, or the one a
 `x-oss-pub-key-url` is refused before any network I/O. But OSS signs every callback of every bucket with that
 one key, so the signature only says "from OSS". The body each ticket pins therefore carries a MAC of bucket +
 key (HMAC-SHA256 keyed by SESSION_SECRETS): a callback is answered only for the very object a ticket of ours
-named (https://help.aliyun.com/zh/oss/user-guide/upload-callbacks).
+named (https://help.aliyun.com/document_detail/31853.html).
 """
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import threading
@@ -33,6 +32,8 @@ SYSTEM_VARIABLES = ('"bucket":${bucket},"object":${object},"etag":${etag},"size"
                     '"mimeType":${mimeType},"height":${imageInfo.height},"width":${imageInfo.width}')
 MAC_FIELD = "mac"
 _MAC_CONTEXT = b"ossgate-callback-v1"
+# One encoder (json.dumps with options builds a new one per call): this runs for every ticket.
+_encode_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class CallbackError(OssgateError):
@@ -43,7 +44,7 @@ class CallbackError(OssgateError):
 def object_mac(secret, bucket, key):
     """HMAC-SHA256 (hex) binding a callback to one object of one bucket."""
     message = b"\0".join((_MAC_CONTEXT, bucket.encode("utf-8", "surrogatepass"), key.encode("utf-8", "surrogatepass")))
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return hmac.digest(secret, message, "sha256").hex()
 
 
 def callback_body(constants):
@@ -51,7 +52,7 @@ def callback_body(constants):
 
     Constants are the server's own words about the ticket (the MAC; other modules may add theirs, e.g. a sealed
     field); they must not contain `${`, which OSS would substitute."""
-    members = "".join(",%s:%s" % (json.dumps(name), json.dumps(value)) for name, value in constants.items())
+    members = "".join(",%s:%s" % (_encode_compact(name), _encode_compact(value)) for name, value in constants.items())
     if "${" in members:
         raise ValueError("a callback constant must not contain ${")
     return "{" + SYSTEM_VARIABLES + members + "}"
@@ -60,7 +61,7 @@ def callback_body(constants):
 def callback_field(callback_url, body):
     """The `callback` form field (pinned in the policy): base64 of the callback JSON."""
     spec = {"callbackUrl": callback_url, "callbackBody": body, "callbackBodyType": "application/json"}
-    return base64.b64encode(json.dumps(spec, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return base64.b64encode(_encode_compact(spec).encode("utf-8")).decode("ascii")
 
 
 def ticket_callback_field(config, key, extra_constants=None):

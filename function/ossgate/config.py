@@ -3,9 +3,11 @@
 This module and credentials.py are the only ones that read the environment; everything else is handed a Config.
 """
 
+import base64
+import binascii
 import re
 
-from . import jsontext
+from . import jsontext, mediatypes
 from .errors import ConfigError
 from .record import REQUIRED, Record
 
@@ -27,16 +29,21 @@ _ROLE_ARN_RE = re.compile(r"^acs:ram::\d+:role/[A-Za-z0-9._-]+$")
 
 
 class Profile(Record):
-    """An upload profile: the largest file, the allowed types (empty: any) and an optional ticket ttl."""
+    """An upload profile: the largest file, the allowed types (empty: any), an optional ticket ttl, and how
+    its objects are served (`attachment`, or `inline` for a profile of safe types only)."""
 
-    __slots__ = ("name", "max_size", "content_types", "ttl")
-    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None))
+    __slots__ = ("name", "max_size", "content_types", "ttl", "disposition")
+    _fields = (("name", REQUIRED), ("max_size", REQUIRED), ("content_types", ()), ("ttl", None),
+               ("disposition", "attachment"))
 
     @property
     def restricts_types(self):
         return bool(self.content_types)
 
     def allows_type(self, content_type):
+        """An active type (mediatypes.is_active) only when listed exactly: no wildcard, no any-type profile."""
+        if mediatypes.is_active(content_type):
+            return content_type in self.content_types
         if not self.content_types:
             return True
         major = content_type.split("/", 1)[0]
@@ -52,15 +59,23 @@ class Config(Record):
         ("cors_origins", ()), ("wechat_appid", None), ("wechat_secret", None),
         ("wechat_api_base", "https://api.weixin.qq.com"), ("session_secrets", ()), ("session_ttl", 7200),
         ("credentials_mode", "runtime"), ("sts_role_arn", None), ("sts_duration", 3600), ("callback_url", None),
-        ("callback_public_key", None), ("download_ttl", 300),
+        ("callback_public_key", None), ("download_ttl", 300), ("seed_route", False),
+        ("moderation", "off"), ("moderation_profiles", ()), ("moderation_scene", 1),
+        ("moderation_action", "quarantine"), ("quarantine_prefix", "quarantine/"), ("wechat_push_token", None),
+        ("wechat_push_aes_key", None),
     )
     __slots__ = tuple(name for name, _ in _fields)
-    _hidden = ("wechat_secret", "session_secrets", "callback_public_key")
+    _hidden = ("wechat_secret", "session_secrets", "callback_public_key", "wechat_push_token", "wechat_push_aes_key")
 
     def secrets(self):
         """Values that must never appear in a response or a log line."""
         values = [self.wechat_secret] + [s.decode("utf-8", "replace") for s in self.session_secrets]
+        values += [self.wechat_push_token, self.wechat_push_aes_key]
         return [v for v in values if v]
+
+    def moderates(self, profile_name):
+        """Whether uploads of this profile are checked (MODERATION=wechat and the profile is listed)."""
+        return self.moderation == "wechat" and profile_name in self.moderation_profiles
 
 
 def _get(env, name):
@@ -125,7 +140,7 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
             raise ConfigError("%s: a profile name is 1-32 of a-z 0-9 _ -" % where)
         if not isinstance(spec, dict):
             raise ConfigError("%s must be an object" % where)
-        unknown = set(spec) - {"maxSize", "contentTypes", "ttl"}
+        unknown = set(spec) - {"maxSize", "contentTypes", "ttl", "disposition"}
         if unknown:
             raise ConfigError("%s has unknown settings: %s" % (where, ", ".join(sorted(unknown))))
         max_size = spec.get("maxSize", DEFAULT_MAX_SIZE)
@@ -137,10 +152,24 @@ def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
         ttl = spec.get("ttl")
         if ttl is not None and not _whole_number(ttl, 1, ticket_ttl_limit):
             raise ConfigError("%s.ttl must be a whole number of seconds from 1 to %d" % (where, ticket_ttl_limit))
-        profiles[name] = Profile(name, max_size, tuple(t.lower() for t in types), ttl)
+        types = tuple(t.lower() for t in types)
+        profiles[name] = Profile(name, max_size, types, ttl, _disposition(spec.get("disposition"), types, where))
     if "default" not in profiles:
         raise ConfigError('UPLOAD_PROFILES must define a "default" profile')
     return profiles
+
+
+def _disposition(value, types, where):
+    """`attachment` (the default) or `inline`, which needs listed types none of which is active."""
+    if value is None or value == "attachment":
+        return "attachment"
+    if value != "inline":
+        raise ConfigError('%s.disposition must be "attachment" or "inline"' % where)
+    active = [t for t in types if mediatypes.is_active(t)]
+    if not types or active:
+        raise ConfigError("%s.disposition inline needs contentTypes with no active type (HTML, XML, SVG, script)%s"
+                          % (where, ": " + ", ".join(active) if active else ""))
+    return "inline"
 
 
 def _session_secrets(env, why="AUTH_MODE=wechat"):
@@ -171,6 +200,70 @@ def _cors_origins(env):
     return origins
 
 
+MODERATION_MODES = ("off", "wechat")
+MODERATION_ACTIONS = ("quarantine", "delete")
+# Where the function keeps its own moderation records in the bucket; neither prefix may overlap it.
+MODERATION_STATE_PREFIX = ".ossgate/"
+
+
+def _quarantine_prefix(env, upload_prefix):
+    prefix = _get(env, "QUARANTINE_PREFIX") or "quarantine/"
+    if not prefix.endswith("/"):
+        prefix += "/"
+    if not _PREFIX_RE.fullmatch(prefix) or any(part in (".", "..") for part in prefix.split("/")):
+        raise ConfigError("QUARANTINE_PREFIX must be path segments of A-Z a-z 0-9 . _ - ending in /, got %r" % prefix)
+    if prefix.startswith(upload_prefix) or upload_prefix.startswith(prefix):
+        raise ConfigError("QUARANTINE_PREFIX %r must lie outside UPLOAD_PREFIX %r (users could reach it)"
+                          % (prefix, upload_prefix))
+    if prefix.startswith(MODERATION_STATE_PREFIX) or upload_prefix.startswith(MODERATION_STATE_PREFIX):
+        raise ConfigError("QUARANTINE_PREFIX and UPLOAD_PREFIX must not start with %s (moderation records)"
+                          % MODERATION_STATE_PREFIX)
+    return prefix
+
+
+def _push_aes_key(env):
+    """WECHAT_PUSH_AES_KEY: the 43-character EncodingAESKey, base64 of 32 bytes (the value is never echoed)."""
+    raw = _get(env, "WECHAT_PUSH_AES_KEY")
+    if raw is None:
+        return None
+    try:
+        valid = len(raw) == 43 and len(base64.b64decode(raw + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise ConfigError("WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey from the mini program's "
+                          "message-push settings (base64 of 32 bytes)")
+    return raw
+
+
+def _moderation(env, settings):
+    """The MODERATION* settings; MODERATION=wechat needs AUTH_MODE=wechat, CALLBACK_URL and WECHAT_PUSH_TOKEN."""
+    mode = _choice(env, "MODERATION", MODERATION_MODES, "off")
+    raw_profiles = _get(env, "MODERATION_PROFILES")
+    names = tuple(n.strip() for n in (raw_profiles or "").split(",") if n.strip()) or tuple(settings["profiles"])
+    unknown = [n for n in names if n not in settings["profiles"]]
+    if unknown:
+        raise ConfigError("MODERATION_PROFILES names no such upload profile: %s" % ", ".join(unknown)[:200])
+    scene = _int(env, "MODERATION_SCENE", 1, 1, 4)
+    result = dict(
+        moderation=mode, moderation_profiles=names, moderation_scene=scene,
+        moderation_action=_choice(env, "MODERATION_ACTION", MODERATION_ACTIONS, "quarantine"),
+        quarantine_prefix=_quarantine_prefix(env, settings["upload_prefix"]),
+        wechat_push_token=_get(env, "WECHAT_PUSH_TOKEN"),
+        wechat_push_aes_key=_push_aes_key(env),
+    )
+    if mode == "wechat":
+        if settings["auth_mode"] != "wechat":
+            raise ConfigError("MODERATION=wechat needs AUTH_MODE=wechat (the check needs the uploader's openid)")
+        if not settings["callback_url"]:
+            raise ConfigError("MODERATION=wechat needs CALLBACK_URL (checks start from the upload callback)")
+        token = result["wechat_push_token"]
+        if token is None or not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+            raise ConfigError("MODERATION=wechat needs WECHAT_PUSH_TOKEN: the message-push Token "
+                              "(3-32 letters and digits)")
+    return result
+
+
 def from_environ(env):
     """Build and validate the Config; raises ConfigError naming the first bad variable."""
     bucket = _required(env, "OSS_BUCKET")
@@ -198,6 +291,7 @@ def from_environ(env):
         callback_url=_url(env, "CALLBACK_URL"),
         callback_public_key=_get(env, "OSS_CALLBACK_PUBLIC_KEY"),
         download_ttl=_int(env, "DOWNLOAD_TTL_SECONDS", 300, 1, 604800),
+        seed_route=_choice(env, "SEED_ROUTE", ("on", "off"), "off") == "on",
     )
     if auth_mode == "wechat":
         settings.update(
@@ -213,6 +307,7 @@ def from_environ(env):
         if not _ROLE_ARN_RE.fullmatch(arn):
             raise ConfigError("OSS_STS_ROLE_ARN must look like acs:ram::<uid>:role/<name>")
         settings["sts_role_arn"] = arn
+    settings.update(_moderation(env, settings))
     _check_internal_endpoint(env, settings["endpoint"], region)
     key = settings["callback_public_key"]
     if key is not None and "BEGIN PUBLIC KEY" not in key:

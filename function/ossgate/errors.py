@@ -23,6 +23,8 @@ STATUS_BY_CODE = {
     "upstream_error": 502,
     "callback_failed": 502,
     "credentials_unavailable": 503,
+    "invalid_push_signature": 401,
+    "removed": 410,
     "incomplete_upload": 400,
     "no_such_upload": 404,
     "already_exists": 409,

@@ -120,11 +120,17 @@ def parse_event(event, fallback_request_id=""):
     )
 
 
+class Text(str):
+    """A plain-text answer body (WeChat's message push wants the bare echostr, or `success`)."""
+
+
 def response(status, body=None, headers=None):
-    """The dict FC turns into the HTTP answer; the body is always JSON (or empty)."""
+    """The dict FC turns into the HTTP answer; the body is JSON, plain Text, or empty."""
     out_headers = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    if isinstance(body, Text):
+        out_headers["Content-Type"] = "text/plain; charset=utf-8"
     out_headers.update(headers or {})
-    text = "" if body is None else jsontext.dumps(body)
+    text = "" if body is None else str(body) if isinstance(body, Text) else jsontext.dumps(body)
     if body is None:
         out_headers.pop("Content-Type")
     return {"statusCode": status, "headers": out_headers, "isBase64Encoded": False, "body": text}

@@ -31,6 +31,16 @@ def user_prefix(upload_prefix, user_id):
     return "%s%s/" % (upload_prefix, user_id)
 
 
+# The seed route's directory inside the user's prefix. A profile name cannot start with "_" (config.py), and
+# every other route writes only under a profile name, so a seed-route form can never overwrite their objects.
+SEED_SEGMENT = "_seed"
+
+
+def seed_prefix(upload_prefix, user_id):
+    """Where `GET /generate_signature` lets the user write: `<prefix><userId>/_seed/`."""
+    return "%s%s/" % (user_prefix(upload_prefix, user_id), SEED_SEGMENT)
+
+
 def object_key(upload_prefix, user_id, profile, now, random_id, ext):
     name = random_id + ("." + ext if ext else "")
     return "%s%s/%04d/%02d/%02d/%s" % (

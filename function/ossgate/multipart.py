@@ -132,7 +132,8 @@ def initiate(config, credentials, user_id, request, suggested_part_size, now, ra
     key = tickets.new_key(config, user_id, profile, request, now, keys.sized_id(random_id, request.size))
     if admit is not None:
         admit()
-    upload_id = oss().initiate_multipart(key, request.content_type or tickets.DEFAULT_CONTENT_TYPE)
+    upload_id = oss().initiate_multipart(key, request.content_type or tickets.DEFAULT_CONTENT_TYPE,
+                                         tickets.stored_disposition(profile, key))
     return {
         "key": key,
         "uploadId": upload_id,

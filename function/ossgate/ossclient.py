@@ -92,11 +92,14 @@ class OssClient:
         self._bucket = bucket(TIMEOUT)
         self._slow_bucket = bucket(COMPLETE_TIMEOUT)
 
-    def initiate_multipart(self, key, content_type):
-        """InitiateMultipartUpload with the object's Content-Type and x-oss-forbid-overwrite; the uploadId."""
+    def initiate_multipart(self, key, content_type, content_disposition=None):
+        """InitiateMultipartUpload with the object's Content-Type (and Content-Disposition) and
+        x-oss-forbid-overwrite; the uploadId."""
+        headers = {"Content-Type": content_type, "x-oss-forbid-overwrite": "true"}
+        if content_disposition:
+            headers["Content-Disposition"] = content_disposition
         with _calling("start the upload"):
-            return self._bucket.init_multipart_upload(
-                key, headers={"Content-Type": content_type, "x-oss-forbid-overwrite": "true"}).upload_id
+            return self._bucket.init_multipart_upload(key, headers=headers).upload_id
 
     def list_parts_page(self, key, upload_id, after=0, max_parts=LIST_PAGE_SIZE):
         """One ListParts page: ([(part number, size, etag)], next marker or None when it was the last page)."""

@@ -47,18 +47,20 @@ def _mac(secret, signing_input):
     return hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
 
 
-def mint(user_id, secret, audience, now_epoch, ttl_seconds):
-    """→ (token, expiry epoch seconds)."""
+def mint(user_id, secret, audience, now_epoch, ttl_seconds, claims=None):
+    """→ (token, expiry epoch seconds). `claims`: extra payload entries (e.g. the sealed openid)."""
     expires = int(now_epoch) + int(ttl_seconds)
     payload = {"sub": user_id, "aud": audience, "iat": int(now_epoch), "exp": expires,
                "jti": os.urandom(9).hex()}  # distinct tokens for every login, even within one second
+    payload.update(claims or {})
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
     signing_input = "%s.%s" % (VERSION, body)
     return "%s.%s" % (signing_input, _b64(_mac(secret, signing_input))), expires
 
 
-def verify(token, secrets, audience, now_epoch):
-    """The token's userId; AuthError (401) when it is malformed, forged, for another app or expired."""
+def verify_payload(token, secrets, audience, now_epoch):
+    """The token's payload (its userId is `sub`); AuthError (401) when it is malformed, forged, for another
+    app or expired."""
     match = _TOKEN_RE.fullmatch(token or "")
     if not match:
         raise AuthError("the session token is malformed; sign in again")
@@ -79,14 +81,46 @@ def verify(token, secrets, audience, now_epoch):
         raise AuthError("the session token is malformed; sign in again")
     if now_epoch >= expires:
         raise AuthError("the session has expired; sign in again")
-    return user_id
+    return payload
+
+
+def verify(token, secrets, audience, now_epoch):
+    """The token's userId; AuthError (401) when it is malformed, forged, for another app or expired."""
+    return verify_payload(token, secrets, audience, now_epoch)["sub"]
 
 
 def issue(config, openid, now_epoch):
     """README's `POST /v1/session` answer for a verified openid."""
     user_id = user_id_for(config.wechat_appid, openid)
-    token, expires = mint(user_id, config.session_secrets[0], config.wechat_appid, now_epoch, config.session_ttl)
+    claims = {SEALED_OPENID_CLAIM: seal_openid(config, user_id, openid)} if config.moderation == "wechat" else None
+    token, expires = mint(user_id, config.session_secrets[0], config.wechat_appid, now_epoch, config.session_ttl,
+                          claims)
     return {"token": token, "expiresAt": _iso(expires), "userId": user_id}
+
+
+# With MODERATION=wechat the token also carries the openid, sealed (sealing.py): WeChat's content check needs
+# it long after login, and the function keeps no per-user state. The client holds it but cannot read it.
+SEALED_OPENID_CLAIM = "oid"
+
+
+def _openid_context(appid, user_id):
+    return ("ossgate-openid\0%s\0%s" % (appid, user_id)).encode("utf-8")
+
+
+def seal_openid(config, user_id, openid):
+    from . import sealing
+
+    return sealing.seal(config.session_secrets, openid, _openid_context(config.wechat_appid, user_id))
+
+
+def open_openid(config, user_id, sealed):
+    """The openid sealed for `user_id`; sealing.SealError unless it opens and really is that user's."""
+    from . import sealing
+
+    openid = sealing.open_sealed(config.session_secrets, sealed, _openid_context(config.wechat_appid, user_id))
+    if not hmac.compare_digest(user_id_for(config.wechat_appid, openid), user_id):
+        raise sealing.SealError("the sealed openid is not this user's")
+    return openid
 
 
 def _iso(epoch):

@@ -7,7 +7,7 @@ the user, the clock reading and a random id.
 import re
 from datetime import timedelta
 
-from . import keys, policy
+from . import keys, mediatypes, policy
 from .errors import CredentialsError, RequestError, TicketError
 from .record import REQUIRED, Record
 
@@ -18,6 +18,16 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MIN_TICKET_SECONDS = 60
 # Signed policies stop this long before their credentials do, so an upload in flight is not cut off.
 CREDENTIAL_EXPIRY_MARGIN = timedelta(seconds=60)
+
+# Form fields a ticket holder may add that OSS applies, held to safe values. A `not-in` condition is met when
+# the field is absent (OSS: a missing field is not in any list), so clients that never send them are unaffected.
+# An object can never be made public (the bucket itself must be private: docs/deploy.md), nor moved to a class
+# with minimum storage durations and restore fees. What is pinned outright, or left to the uploader, is listed
+# in docs/threat-model.md.
+FORBIDDEN_FIELD_VALUES = (
+    ["not-in", "$x-oss-object-acl", ["public-read", "public-read-write"]],
+    ["not-in", "$x-oss-storage-class", ["IA", "Archive", "ColdArchive", "DeepColdArchive"]],
+)
 
 _CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 _ALLOWED_FIELDS = {"size", "contentType", "filename", "profile"}
@@ -69,6 +79,11 @@ def check_allowed(profile, request):
     if request.size > profile.max_size:
         raise TicketError("file_too_large", "the file is %d bytes; profile %r allows at most %d"
                           % (request.size, profile.name, profile.max_size))
+    if request.content_type is not None and mediatypes.is_active(request.content_type) \
+            and not profile.allows_type(request.content_type):
+        raise TicketError("unsupported_type", "%s is an active type (a browser would run it as a page or script);"
+                          " only a profile that lists it exactly accepts it, and %r does not"
+                          % (request.content_type, profile.name))
     if profile.restricts_types:
         if request.content_type is None:
             raise TicketError("unsupported_type", "profile %r needs a contentType, one of: %s"
@@ -101,6 +116,12 @@ def expiration_for(now, ttl_seconds, credentials):
     return expiration.replace(microsecond=0)
 
 
+def stored_disposition(profile, key):
+    """The Content-Disposition pinned into the stored object: `attachment` with the key's own file name, or
+    `inline` for a profile that says so (config allows that only for safe types)."""
+    return mediatypes.content_disposition(key.rsplit("/", 1)[-1], profile.disposition == "inline")
+
+
 def iso_utc(moment):
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (
         moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
@@ -116,12 +137,14 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
 
     extra_fields = [("success_action_status", SUCCESS_ACTION_STATUS),
                     ("Content-Type", request.content_type or DEFAULT_CONTENT_TYPE),
-                    ("x-oss-forbid-overwrite", "true")]
+                    ("x-oss-forbid-overwrite", "true"),
+                    ("Content-Disposition", stored_disposition(profile, key))]
     if callback_fields is not None:
         extra_fields.extend(callback_fields(key).items())
 
     conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
     conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]
+    conditions += FORBIDDEN_FIELD_VALUES
 
     signed = policy.signed_form_fields(credentials, config.region, now, expiration, conditions)
     fields = {"key": key}
@@ -139,7 +162,7 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
 def seed_signature(config, credentials, user_id, now):
     """`GET /generate_signature`: the classic server-signing sample's field names, with the caller's prefix pinned."""
     profile = config.profiles["default"]
-    directory = keys.user_prefix(config.upload_prefix, user_id)
+    directory = keys.seed_prefix(config.upload_prefix, user_id)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)
     conditions = [
         {"bucket": config.bucket},
@@ -147,6 +170,7 @@ def seed_signature(config, credentials, user_id, now):
         ["content-length-range", 1, profile.max_size],
         ["eq", "$success_action_status", SUCCESS_ACTION_STATUS],
     ]
+    conditions += FORBIDDEN_FIELD_VALUES
     signed = policy.signed_form_fields(credentials, config.region, now, expiration, conditions)
     return {
         "policy": signed["policy"],

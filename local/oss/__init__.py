@@ -8,8 +8,9 @@ LOCAL_OSS_SECURITY_TOKEN (then every request must carry it). Requests are verifi
 (header or query signature, PostObject policy) and refused with OSS's own XML errors. It is strict on
 purpose: whatever it accepts, the tests treat as what real OSS accepts. See docs/local-oss.md.
 
-Modules: sigv4 (who sent it), handler (routing), objects, multipart + uploads, postobject, listing,
-bucket (settings, CORS), store (objects on disk), body (streamed bodies), errors, crc64, wire."""
+Modules: sigv4 (who sent it), access (what anonymous requests may do), handler (routing), objects,
+settings (what an upload sets), multipart and uploads, postobject, listing, bucket (settings, CORS),
+store (objects on disk), body (streamed bodies), callbacks, errors, crc64, wire."""
 
 import argparse
 import os

@@ -122,7 +122,8 @@ class Body:
                     out.write(data)
             if expected is not None and md5.digest() != expected:
                 raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what we received.",
-                               ec="0017-00000503", ExpectedMD5=content_md5, CalculatedMD5=base64.b64encode(md5.digest()).decode())
+                               ec="0017-00000503", ExpectedMD5=content_md5,
+                               CalculatedMD5=base64.b64encode(md5.digest()).decode())
         except BaseException:
             try:
                 os.remove(path)

@@ -12,6 +12,7 @@ import fnmatch
 import json
 import time
 
+from .access import require_owner
 from .errors import OssError
 from .wire import Answer, iso_time, owner, xml_answer
 
@@ -148,13 +149,8 @@ def preflight(settings, headers):
 
 # --- bucket operations -----------------------------------------------------------------------------
 
-def _require_owner(call):
-    if not call.authenticated:
-        raise OssError("AccessDenied", "You have no right to access this bucket.")
-
-
 def get_bucket_info(call):
-    _require_owner(call)
+    require_owner(call)
     oss = call.oss
     return xml_answer("BucketInfo", [("Bucket", [
         ("AccessMonitor", "Disabled"), ("CreationDate", iso_time(oss.settings.created)),
@@ -163,7 +159,7 @@ def get_bucket_info(call):
         ("Location", "oss-%s" % oss.region), ("StorageClass", "Standard"),
         ("TransferAcceleration", "Disabled"), ("CrossRegionReplication", "Disabled"),
         ("Name", oss.bucket), ("ResourceGroupId", "rg-local"), ("Owner", owner()),
-        ("AccessControlList", [("Grant", oss.settings.acl)]), ("Comment", ""),
+        ("AccessControlList", [("Grant", oss.settings.acl)]), ("Comment", ""), ("BlockPublicAccess", "false"),
         ("DataRedundancyType", "LRS"),
         ("ServerSideEncryptionRule", [("SSEAlgorithm", "None")]),
         ("BucketPolicy", [("LogBucket", ""), ("LogPrefix", "")]),
@@ -171,18 +167,18 @@ def get_bucket_info(call):
 
 
 def get_bucket_acl(call):
-    _require_owner(call)
+    require_owner(call)
     return xml_answer("AccessControlPolicy", [("Owner", owner()),
                                               ("AccessControlList", [("Grant", call.oss.settings.acl)])])
 
 
 def get_bucket_location(call):
-    _require_owner(call)
+    require_owner(call)
     return xml_answer("LocationConstraint", "oss-%s" % call.oss.region)
 
 
 def get_bucket_cors(call):
-    _require_owner(call)
+    require_owner(call)
     rules = call.oss.settings.cors
     if not rules:
         raise OssError("NoSuchCORSConfiguration", "The CORS configuration does not exist.",
@@ -201,7 +197,7 @@ def get_bucket_cors(call):
 
 
 def get_bucket_lifecycle(call):
-    _require_owner(call)
+    require_owner(call)
     rules = call.oss.settings.lifecycle
     if not rules:
         raise OssError("NoSuchLifecycle", "No Row found in Lifecycle Table.", BucketName=call.oss.bucket)

@@ -5,6 +5,7 @@ https://help.aliyun.com/zh/oss/developer-reference/listobjectsv2"""
 import base64
 import binascii
 
+from .access import require_list
 from .errors import OssError
 from .wire import encode_key, iso_time, owner, xml_answer
 
@@ -62,13 +63,8 @@ def _contents(entries, url_encoded, with_owner):
     return children
 
 
-def _require_list(call):
-    if not call.authenticated and call.oss.settings.acl == "private":
-        raise OssError("AccessDenied", "You have no right to access this bucket because of bucket acl.")
-
-
 def list_objects(call):
-    _require_list(call)
+    require_list(call)
     url_encoded = call.url_encoded
     max_keys = _max_keys(call)
     marker = call.params.get("marker", "")
@@ -85,7 +81,7 @@ def list_objects(call):
 
 
 def list_objects_v2(call):
-    _require_list(call)
+    require_list(call)
     url_encoded = call.url_encoded
     max_keys = _max_keys(call)
     token = call.params.get("continuation-token")

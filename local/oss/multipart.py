@@ -14,7 +14,8 @@ import os
 from . import callbacks
 from .crc64 import Crc64
 from .errors import OssError
-from .objects import MAX_OBJECT_SIZE, check_key, forbid_overwrite, require_write, settings_from_headers
+from .access import require_write
+from .settings import MAX_OBJECT_SIZE, check_key, forbid_overwrite, settings_from_headers
 from .uploads import no_such_upload
 from .wire import Answer, encode_key, iso_time, now_epoch, xml_answer
 

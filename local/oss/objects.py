@@ -1,135 +1,31 @@
 """Object operations: PutObject, GetObject, HeadObject (and GetObjectMeta), DeleteObject, CopyObject,
-Put/Get/DeleteObjectTagging, Put/GetObjectAcl, and the object settings every upload path applies.
+DeleteMultipleObjects, Put/Get/DeleteObjectTagging, Put/GetObjectAcl.
 
 Documented at https://help.aliyun.com/zh/oss/developer-reference/putobject (and the GetObject, HeadObject,
 DeleteObject, CopyObject, PutObjectTagging pages next to it)."""
 
 import base64
-import mimetypes
 import os
 import re
-from urllib.parse import parse_qsl, unquote
+import shutil
+from urllib.parse import unquote
 
 from . import callbacks
-from .errors import OssError
+from .access import require_owner, require_read, require_write
+from .errors import OssError, not_implemented
+from .settings import (MAX_OBJECT_SIZE, OBJECT_ACLS, check_key, check_tags, forbid_overwrite,
+                       settings_from_headers)
 from .wire import Answer, encode_key, http_time, iso_time, owner, parse_http_time, xml_answer
 
-MAX_OBJECT_SIZE = 5 * 1024 ** 3
-MAX_USER_META = 8 * 1024
-OBJECT_ACLS = ("default", "private", "public-read", "public-read-write")
-STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 NEEDS_RESTORE = ("Archive", "ColdArchive", "DeepColdArchive")
-STORED_HEADERS = ("Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires")
 RESPONSE_OVERRIDES = {"response-content-type": "Content-Type", "response-content-language": "Content-Language",
                       "response-expires": "Expires", "response-cache-control": "Cache-Control",
                       "response-content-disposition": "Content-Disposition",
                       "response-content-encoding": "Content-Encoding"}
-_META_NAME_RE = re.compile(r"^x-oss-meta-[A-Za-z0-9-]+$")
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-NO_ACL_RIGHT = "You have no right to access this object because of bucket acl."
 
 
-# --- keys and settings -----------------------------------------------------------------------------
-
-def check_key(key):
-    raw = key.encode("utf-8")
-    if not 1 <= len(raw) <= 1023 or key.startswith(("/", "\\")) or "\r" in key or "\n" in key:
-        raise OssError("InvalidObjectName", "The specified object is not valid.")
-
-
-def object_settings(lookup, items, key, default_type=None):
-    """What an upload sets on the object, from request headers or PostObject form fields.
-    `lookup(lower-case name)` → value or None; `items`: every (name, value) (for x-oss-meta-*)."""
-    content_type = lookup("content-type") or default_type or mimetypes.guess_type(key)[0] \
-        or "application/octet-stream"
-    stored = {name: lookup(name.lower()) for name in STORED_HEADERS if lookup(name.lower()) is not None}
-    user_meta, size = {}, 0
-    for name, value in items:
-        lower = name.lower()
-        if lower.startswith("x-oss-meta-"):
-            if not _META_NAME_RE.match(lower):
-                raise OssError("InvalidArgument", "The user metadata name %s has characters OSS does not allow "
-                                                  "(letters, digits and - only)." % name, ec="0011-00000004")
-            user_meta[lower] = value
-            size += len(lower.encode()) + len(value.encode())
-    if size > MAX_USER_META:
-        raise OssError("InvalidArgument", "Your metadata headers exceed the maximum allowed metadata size (8 KB).",
-                       ec="0011-00000002")
-    acl = lookup("x-oss-object-acl") or "default"
-    if acl not in OBJECT_ACLS:
-        raise OssError("InvalidArgument", "no such object access control exists", ArgumentName="x-oss-object-acl",
-                       ArgumentValue=acl)
-    storage_class = lookup("x-oss-storage-class") or "Standard"
-    if storage_class not in STORAGE_CLASSES:
-        raise OssError("InvalidArgument", "Invalid storage class: %s." % storage_class,
-                       ArgumentName="x-oss-storage-class", ArgumentValue=storage_class)
-    tags = parse_tagging_header(lookup("x-oss-tagging"))
-    return {"contentType": content_type, "headers": stored, "userMeta": user_meta, "acl": acl,
-            "storageClass": storage_class, "tags": tags}
-
-
-def settings_from_headers(call, default_type=None):
-    return object_settings(lambda name: call.headers.get(name), call.headers.items(), call.key, default_type)
-
-
-def parse_tagging_header(value):
-    if value is None:
-        return {}
-    return check_tags(parse_qsl(value, keep_blank_values=True))
-
-
-def check_tags(pairs):
-    """Tag rules (https://help.aliyun.com/zh/oss/user-guide/object-tagging-8): at most 10, key 1..128
-    characters, value up to 256, keys unique."""
-    tags = {}
-    for name, value in pairs:
-        if not 1 <= len(name) <= 128:
-            raise OssError("InvalidTag", "The tag key must be 1 to 128 characters.")
-        if len(value) > 256:
-            raise OssError("InvalidTag", "The tag value must be at most 256 characters.")
-        if name in tags:
-            raise OssError("InvalidTag", "Tag keys must be unique: %s." % name)
-        tags[name] = value
-    if len(tags) > 10:
-        raise OssError("InvalidTag", "An object can have at most 10 tags.")
-    return tags
-
-
-def forbid_overwrite(call):
-    return parse_forbid_overwrite(call.header("x-oss-forbid-overwrite"))
-
-
-def parse_forbid_overwrite(value):
-    """x-oss-forbid-overwrite is `true` or `false` (https://help.aliyun.com/zh/oss/user-guide/0017-00000279)."""
-    if value is None:
-        return False
-    if value.strip().lower() not in ("true", "false"):
-        raise OssError("InvalidArgument", "x-oss-forbid-overwrite must be true or false.", ec="0017-00000279",
-                       ArgumentName="x-oss-forbid-overwrite", ArgumentValue=value)
-    return value.strip().lower() == "true"
-
-
-# --- access ----------------------------------------------------------------------------------------
-
-def effective_acl(call, meta):
-    object_acl = (meta or {}).get("acl", "default")
-    return call.oss.settings.acl if object_acl == "default" else object_acl
-
-
-def require_read(call, meta):
-    if not call.authenticated and effective_acl(call, meta) not in ("public-read", "public-read-write"):
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
-
-def require_write(call):
-    if not call.authenticated and call.oss.settings.acl != "public-read-write":
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
-
-def require_owner(call):
-    if not call.authenticated:
-        raise OssError("AccessDenied", NO_ACL_RIGHT)
-
+# --- answers ---------------------------------------------------------------------------------------
 
 def no_such_key(call):
     return OssError("NoSuchKey", "The specified key does not exist.", Key=call.key)
@@ -140,8 +36,6 @@ def existing(call, meta):
         raise no_such_key(call)
     return meta
 
-
-# --- answers ---------------------------------------------------------------------------------------
 
 def object_headers(meta, whole=True):
     headers = [("ETag", '"%s"' % meta["etag"]), ("Last-Modified", http_time(meta["lastModified"])),
@@ -174,26 +68,36 @@ def _not_modified(call, meta):
     return since is not None and modified <= since
 
 
-def _byte_range(value, size):
-    """(start, end inclusive) for a single satisfiable `bytes=` range; None to send the whole object
-    (no Range, or one OSS ignores: malformed or several ranges); InvalidRange when it starts past the end."""
-    match = _RANGE_RE.match((value or "").strip())
+def _byte_range(value, size, standard):
+    """(start, end inclusive) of the one range to send, or None for the whole object with 200.
+
+    As https://help.aliyun.com/zh/oss/how-to-obtain-oss-resources-by-segmenting-http-range-requests describes:
+    only the first of several ranges counts; by default a malformed range or one outside 0..size-1 "does not
+    take effect" (200, the whole object); with `x-oss-range-behavior: standard` an end past the object is cut
+    to it (206) and a start past it is 416 InvalidRange."""
+    first_range = (value or "").strip().split(",")[0].strip()
+    match = _RANGE_RE.match(first_range)
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
     if first == "":
         length = int(last)
-        if length == 0:
+        if length == 0 or (length > size and not standard):
             return None
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start, end = int(first), int(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:
-        raise OssError("InvalidRange", "The requested range cannot be satisfied.", RangeRequested=value,
-                       ActualObjectSize=size)
-    return start, min(end, size - 1)
+        if standard:
+            raise OssError("InvalidRange", "The requested range cannot be satisfied.", RangeRequested=value,
+                           ActualObjectSize=size)
+        return None
+    if end >= size:
+        if not standard:
+            return None
+        end = size - 1
+    return start, end
 
 
 def get_object(call):
@@ -208,13 +112,23 @@ def get_object(call):
             source.close()
             return Answer(304, headers=[h for h in object_headers(meta) if h[0] in ("ETag", "Last-Modified")])
         size = meta["size"]
-        byte_range = _byte_range(call.header("Range"), size)
+        standard = (call.header("x-oss-range-behavior") or "").lower() == "standard"
+        byte_range = _byte_range(call.header("Range"), size, standard)
         headers = object_headers(meta, whole=byte_range is None)
         content_type = meta["contentType"]
         overrides = {RESPONSE_OVERRIDES[n]: v for n, v in call.query_pairs if n in RESPONSE_OVERRIDES}
+        if overrides and not call.authenticated:
+            # "OSS不支持在匿名访问的GET请求中自定义响应头"
+            # (https://help.aliyun.com/zh/oss/developer-reference/getobject)
+            raise OssError("InvalidRequest", "Anonymous requests cannot override response headers (response-*).")
         if overrides:
             content_type = overrides.pop("Content-Type", content_type)
             headers = [h for h in headers if h[0] not in overrides] + sorted(overrides.items())
+        if "objectMeta" in call.params:  # GetObjectMeta: the size, ETag and time only
+            source.close()
+            headers = [h for h in headers if h[0] in ("ETag", "Last-Modified", "x-oss-hash-crc64ecma")]
+            return Answer(200, headers=headers + [("x-oss-last-access-time", http_time(meta["lastModified"]))],
+                          length=size)
         if byte_range is None:
             return Answer(200, headers=headers, content_type=content_type, stream=source, length=size)
         start, end = byte_range
@@ -281,51 +195,58 @@ def put_object(call):
     return callbacks.answer(call, spec, meta, headers, Answer(200, headers=headers))
 
 
-def copy_object(call):
-    require_write(call)
-    check_key(call.key)
-    oss = call.oss
-    source = unquote(call.header("x-oss-copy-source"))
-    bucket, _, source_key = source.lstrip("/").partition("/")
+def _copy_source(call):
+    """The source key of x-oss-copy-source (`/<bucket>/<url-encoded key>`), which must be in this bucket."""
+    bucket, _, source_key = unquote(call.header("x-oss-copy-source")).lstrip("/").partition("/")
     if "?" in source_key:
-        raise OssError("NotImplemented", "Copying a version (versionId) is not implemented by this local OSS.")
-    if bucket != oss.bucket:
+        raise not_implemented("CopyObject of a version (versionId)")
+    if bucket != call.oss.bucket:
         raise OssError("NoSuchBucket", "The specified bucket does not exist.", BucketName=bucket)
+    return source_key
+
+
+def _copied_settings(call, meta):
+    """x-oss-metadata-directive COPY (default: the source's settings, an explicit ACL or storage class still
+    applies) or REPLACE (the request's); x-oss-tagging-directive Copy (default) or Replace."""
     directive = call.header("x-oss-metadata-directive", "COPY")
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     tag_directive = call.header("x-oss-tagging-directive", "Copy")
     if tag_directive not in ("Copy", "Replace"):
         raise OssError("InvalidArgument", "x-oss-tagging-directive must be Copy or Replace.")
+    requested = settings_from_headers(call, meta["contentType"])
+    if directive == "REPLACE":
+        settings = requested
+    else:
+        settings = {name: meta.get(name) for name in ("contentType", "headers", "userMeta", "acl", "storageClass")}
+        for name, header in (("acl", "x-oss-object-acl"), ("storageClass", "x-oss-storage-class")):
+            if call.header(header) is not None:
+                settings[name] = requested[name]
+    settings["tags"] = requested["tags"] if tag_directive == "Replace" else dict(meta.get("tags", {}))
+    return settings
+
+
+def copy_object(call):
+    require_write(call)
+    check_key(call.key)
+    oss = call.oss
+    source_key = _copy_source(call)
     call.body.drain()
     meta, data = oss.store.open(source_key)
     if meta is None:
         raise OssError("NoSuchKey", "The specified key does not exist.", Key=source_key)
     with data:
         _copy_conditions(call, meta)
-        if forbid_overwrite(call) and oss.store.exists(call.key):
+        forbid = forbid_overwrite(call)
+        if forbid and oss.store.exists(call.key):
             raise OssError("FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
-        settings = settings_from_headers(call, meta["contentType"]) if directive == "REPLACE" else {
-            name: meta.get(name) for name in ("contentType", "headers", "userMeta", "acl", "storageClass")}
-        if "x-oss-object-acl" in call.headers or "x-oss-storage-class" in call.headers:
-            replaced = settings_from_headers(call, meta["contentType"])
-            for name, header in (("acl", "x-oss-object-acl"), ("storageClass", "x-oss-storage-class")):
-                if header in call.headers:
-                    settings[name] = replaced[name]
-        settings["tags"] = parse_tagging_header(call.header("x-oss-tagging")) if tag_directive == "Replace" \
-            else dict(meta.get("tags", {}))
+        copied = dict(_copied_settings(call, meta), size=meta["size"], etag=meta["etag"], crc64=meta["crc64"],
+                      type=meta.get("type", "Normal"))
         temp = oss.store.temp_path()
         with open(temp, "wb") as out:
-            while True:
-                chunk = data.read(1024 * 1024)
-                if not chunk:
-                    break
-                out.write(chunk)
-    copied = dict(settings, size=meta["size"], etag=meta["etag"], crc64=meta["crc64"],
-                  type=meta.get("type", "Normal"))
-    copied.pop("lastModified", None)
+            shutil.copyfileobj(data, out, 1024 * 1024)
     try:
-        stored = oss.store.commit(call.key, temp, copied, forbid_overwrite(call))
+        stored = oss.store.commit(call.key, temp, copied, forbid)
     except BaseException:
         os.remove(temp)
         raise

@@ -9,15 +9,16 @@ import binascii
 import hashlib
 import hmac
 import json
+import mmap
 import os
 from datetime import datetime, timezone
 from urllib.parse import urlencode, urlsplit
 
 from .. import formdata, v4
 from . import callbacks
-from .crc64 import crc64
+from .crc64 import Crc64
 from .errors import OssError
-from .objects import MAX_OBJECT_SIZE, check_key, object_settings, parse_forbid_overwrite
+from .settings import MAX_OBJECT_SIZE, check_key, object_settings, parse_forbid_overwrite
 from .sigv4 import SIGNATURE_MISMATCH, check_credential
 from .wire import Answer, element
 
@@ -82,7 +83,8 @@ def _field_value(name, fields, bucket):
 def check_condition(condition, fields, bucket, size):
     if isinstance(condition, dict):
         if len(condition) != 1:
-            raise OssError("InvalidPolicyDocument", "Invalid Policy: a simple condition must have exactly one property.")
+            raise OssError("InvalidPolicyDocument",
+                           "Invalid Policy: a simple condition must have exactly one property.")
         (name, expected), = condition.items()
         if _field_value("$" + name, fields, bucket) != expected:
             raise _policy_failed(["eq", "$" + name, expected])
@@ -177,15 +179,72 @@ def success_answer(fields, bucket, key, meta, host, headers):
     return Answer(204, headers=headers)
 
 
+MAX_FIELD_VALUE = 2 * 1024 * 1024
+MAX_FIELDS_BEFORE_FILE = 8 * 1024 * 1024
+
+
+class FileSpan:
+    """The file part of a form received to disk: where it lies in that file, read back in chunks."""
+
+    def __init__(self, path, start, end):
+        self.path, self.start, self.end = path, start, end
+
+    def __len__(self):
+        return self.end - self.start
+
+    def chunks(self, size=1024 * 1024):
+        with open(self.path, "rb") as source:
+            source.seek(self.start)
+            left = len(self)
+            while left:
+                chunk = source.read(min(size, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+
+def read_form(path, content_type):
+    """The parts of a form body stored at `path`: fields as bytes (within OSS's limits: a value up to 2 MB,
+    the fields before the file up to 8 MB), the file as a FileSpan, never loaded whole."""
+    if os.path.getsize(path) == 0:
+        raise OssError("MalformedPOSTRequest", "The body of your POST request is not well-formed "
+                                               "multipart/form-data. (the body is empty)")
+    with open(path, "rb") as source, mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+        try:
+            found = formdata.spans(buffer, content_type)
+        except formdata.FormDataError as exc:
+            raise OssError("MalformedPOSTRequest",
+                           "The body of your POST request is not well-formed multipart/form-data. (%s)" % exc)
+        parts, before_file, seen_file = [], 0, False
+        for name, filename, part_type, start, end in found:
+            if name.lower() == "file":
+                seen_file = True
+                parts.append(formdata.Part(name, filename, part_type, FileSpan(path, start, end)))
+                continue
+            if end - start > MAX_FIELD_VALUE:
+                raise OssError("InvalidArgument", "The form field %s is larger than 2 MB." % name)
+            before_file += 0 if seen_file else end - start
+            if before_file > MAX_FIELDS_BEFORE_FILE:
+                raise OssError("InvalidArgument", "The form fields before the file are larger than 8 MB.")
+            parts.append(formdata.Part(name, filename, part_type, buffer[start:end]))
+        return parts
+
+
 def handle(call):
-    """The PostObject operation."""
+    """The PostObject operation: the body is received to disk first, then checked and applied."""
     oss = call.oss
-    body = call.body.read_all(oss.max_body)
+    form_path = oss.store.temp_path()
     try:
-        parts = formdata.parse(body, call.header("Content-Type"))
-    except formdata.FormDataError as exc:
-        raise OssError("MalformedPOSTRequest",
-                       "The body of your POST request is not well-formed multipart/form-data. (%s)" % exc)
+        call.body.to_file(form_path, oss.max_body)
+        return _apply(call, read_form(form_path, call.header("Content-Type")))
+    finally:
+        if os.path.exists(form_path):
+            os.remove(form_path)
+
+
+def _apply(call, parts):
+    oss = call.oss
     fields, file_part = post_object(parts, oss.identity, oss.bucket, oss.region, oss.clock(),
                                     oss.settings.acl == "public-read-write")
     key = fields["key"]
@@ -207,6 +266,11 @@ def handle(call):
 
 
 def _write(path, data):
+    """Store the file part (bytes or a FileSpan) at `path`; returns (hex MD5, CRC-64)."""
+    md5, crc = hashlib.md5(), Crc64()
     with open(path, "wb") as out:
-        out.write(data)
-    return hashlib.md5(data).hexdigest(), crc64(data)
+        for chunk in (data.chunks() if isinstance(data, FileSpan) else [data]):
+            md5.update(chunk)
+            crc.update(chunk)
+            out.write(chunk)
+    return md5.hexdigest(), crc.value

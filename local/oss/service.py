@@ -5,13 +5,14 @@ from datetime import datetime, timezone
 from .. import callback
 from ..serving import bound_server
 from .bucket import BucketSettings
+from .settings import MAX_OBJECT_SIZE
 from .handler import Handler, split_target
 from .store import Store
 from .uploads import Uploads
 
 
 class LocalOss:
-    def __init__(self, bucket, region, identity, data_dir, clock=None, max_body=256 * 1024 * 1024,
+    def __init__(self, bucket, region, identity, data_dir, clock=None, max_body=MAX_OBJECT_SIZE + 8 * 1024 * 1024,
                  callback_key=None, settings=None):
         self.bucket = bucket
         self.region = region
@@ -22,7 +23,7 @@ class LocalOss:
         self.uploads.recover()
         self.settings = settings or BucketSettings.default()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.max_body = max_body  # PostObject forms are read into memory, up to this size
+        self.max_body = max_body  # the largest PostObject form: a 5 GB file and 8 MB of fields, as on OSS
         self._callback_key = callback_key
 
     @property

@@ -1,6 +1,7 @@
 """Who sent a request: V4 header signature, V4 query signature (presigned URL), or nobody (anonymous).
 
-Rules from the OSS V4 documentation (https://help.aliyun.com/zh/oss/developer-reference/recommend-to-use-signature-version-4)
+Rules from the OSS V4 documentation
+(https://help.aliyun.com/zh/oss/developer-reference/recommend-to-use-signature-version-4)
 and the official SDKs' signers: the signing time is x-oss-date; the credential scope's day is its date; a
 request more than 15 minutes off the server's clock is RequestTimeTooSkewed; a presigned URL lives
 x-oss-expires (1..604800) seconds; a configured STS token must be carried and signed."""
@@ -48,7 +49,8 @@ def check_credential(fields, identity, region, now):
     """x-oss-credential, x-oss-date and the security token; returns the credential's day."""
     parts = fields["x-oss-credential"].split("/")
     if len(parts) != 5 or parts[3:] != ["oss", "aliyun_v4_request"]:
-        raise OssError("InvalidArgument", "x-oss-credential must be <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request.")
+        raise OssError("InvalidArgument",
+                       "x-oss-credential must be <AccessKeyId>/<date>/<region>/oss/aliyun_v4_request.")
     key_id, day, cred_region = parts[:3]
     if key_id != identity.access_key_id:
         raise OssError("InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.",
@@ -72,7 +74,8 @@ def check_credential(fields, identity, region, now):
 
 
 def _skewed(stamp, now):
-    return OssError("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.",
+    return OssError("RequestTimeTooSkewed",
+                    "The difference between the request time and the current time is too large.",
                     RequestTime=stamp.strftime("%Y%m%dT%H%M%SZ"), ServerTime=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
 
@@ -112,11 +115,15 @@ def authenticate(method, bucket, key, query_pairs, headers, identity, region, no
     return False
 
 
-def _check_payload_hash(headers):
+def _check_payload_hash(headers, required):
+    """x-oss-content-sha256 may only be UNSIGNED-PAYLOAD (https://help.aliyun.com/zh/oss/support/0002-00000214);
+    a header-signed request must carry it (the V4 document lists it among the required headers)."""
     value = headers.get("x-oss-content-sha256")
+    if value is None and required:
+        raise OssError("InvalidArgument", "A V4 header-signed request must carry x-oss-content-sha256: "
+                                          "UNSIGNED-PAYLOAD.", ec="0002-00000214")
     if value is not None and value != "UNSIGNED-PAYLOAD":
-        # OSS documents only UNSIGNED-PAYLOAD for x-oss-content-sha256; a body hash is not verified here.
-        raise OssError("InvalidArgument", "x-oss-content-sha256 must be UNSIGNED-PAYLOAD.")
+        raise OssError("InvalidArgument", "x-oss-content-sha256 must be UNSIGNED-PAYLOAD.", ec="0002-00000214")
 
 
 def _check_header_signature(method, bucket, key, query_pairs, headers, identity, region, now, authorization):
@@ -131,7 +138,7 @@ def _check_header_signature(method, bucket, key, query_pairs, headers, identity,
     moment = parse_stamp(stamp)
     if abs(now - moment) > MAX_SKEW:
         raise _skewed(moment, now)
-    _check_payload_hash(headers)
+    _check_payload_hash(headers, required=True)
     additional = [h.lower() for h in parts.get("AdditionalHeaders", "").split(";") if h]
     for name in additional:
         if name not in {h.lower() for h in headers.keys()}:
@@ -157,7 +164,7 @@ def _check_query_signature(method, bucket, key, query_pairs, headers, identity, 
         raise OssError("InvalidArgument", "x-oss-expires must be 1 to 604800 seconds.")
     if now > parse_stamp(query["x-oss-date"]) + timedelta(seconds=int(expires)):
         raise OssError("AccessDenied", "Request has expired.")
-    _check_payload_hash(headers)
+    _check_payload_hash(headers, required=False)
     signed_pairs = [(n, v) for n, v in query_pairs if n != "x-oss-signature"]
     expected = v4.expected_query_signature(identity.access_key_secret, region, method, bucket, key,
                                            signed_pairs, dict(headers.items()), query["x-oss-date"])

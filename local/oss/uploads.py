@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import threading
-import time
 import uuid
 
 from .errors import OssError

@@ -62,7 +62,7 @@ class Answer:
         self.headers = list((headers or {}).items()) if isinstance(headers, dict) else list(headers or [])
         self.content_type = content_type
         self.stream = stream          # an open file to send `length` bytes from (its position is the start)
-        self.length = len(body) if stream is None else length
+        self.length = length if length is not None else len(body)  # a HEAD answer names the object's size
 
 
 def xml_answer(root_tag, children, status=200, headers=None):

@@ -12,17 +12,38 @@ function noAuth () {
   return { header: function () { return Promise.resolve(null) }, invalidate: function () { return false } }
 }
 
+// The app's own tokens: concurrent uploads share ONE in-flight getToken({ refresh }) call (one login, and one
+// refresh when several uploads meet a 401 at once); once it settles, the next upload asks getToken again.
+// invalidate(failed) asks for a refresh only when `failed` is still the newest header: a 401 for a token that
+// a refresh has already replaced just retries with the new one.
 function appTokens (getToken) {
   var refresh = false
+  var pending = null
+  var pendingRefresh = false
+  var newest
+  function ignore () {}
   return {
     header: function () {
+      if (pending && !(refresh && !pendingRefresh)) return pending
       var force = refresh
       refresh = false
-      return Promise.resolve(getToken({ refresh: force })).then(function (token) {
-        return token ? 'Bearer ' + token : null
+      var call = Promise.resolve(pending).then(ignore, ignore).then(function () {
+        return getToken({ refresh: force })
+      }).then(function (token) {
+        newest = token ? 'Bearer ' + token : null
+        return newest
       })
+      pending = call
+      pendingRefresh = force
+      var settle = function () { if (pending === call) pending = null }
+      call.then(settle, settle)
+      return call
     },
-    invalidate: function () { refresh = true; return true }
+    invalidate: function (failed) {
+      var served = (pending && pendingRefresh) || (failed !== undefined && failed !== newest)
+      if (!served) refresh = true
+      return true
+    }
   }
 }
 
@@ -62,7 +83,13 @@ function wechatSessions (adapter, baseUrl, post, now) {
       var session = cached()
       return (session ? Promise.resolve(session) : login()).then(function (s) { return 'Bearer ' + s.token })
     },
-    invalidate: function () { adapter.storage.remove(STORAGE_KEY); return true }
+    // like appTokens: a login in flight, or a stored session newer than the failed one, serves this 401
+    invalidate: function (failed) {
+      var session = adapter.storage.get(STORAGE_KEY)
+      var newer = failed !== undefined && session && session.token && 'Bearer ' + session.token !== failed
+      if (!pending && !newer) adapter.storage.remove(STORAGE_KEY)
+      return true
+    }
   }
 }
 

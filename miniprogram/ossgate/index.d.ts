@@ -94,6 +94,8 @@ export interface Uploader {
   upload(params: UploadParams): Promise<UploadResult>
   /** A presigned GET for one of the caller's own keys */
   download(key: string, signal?: AbortSignalLike): Promise<{ url: string; expiresAt: string }>
+  /** MODERATION=wechat: WeChat's verdict on one of the caller's uploads (`data.moderation` was "pending") */
+  moderationStatus(key: string, signal?: AbortSignalLike): Promise<{ key: string; moderation: 'pending' | 'pass' | 'review' | 'risky' | 'unchecked' }>
   /** Abort this file's paused multipart upload on OSS and forget its checkpoint */
   discard(params: DiscardParams): Promise<{ discarded: boolean; key?: string }>
   readonly adapter: Adapter

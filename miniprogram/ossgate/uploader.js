@@ -81,8 +81,10 @@ function createUploader (options) {
   }
 
   // An authenticated call to the signer; `answered(body)` says whether a 200 body is the expected one.
-  function callSigner (path, payload, signal, answered) {
+  // `used.authorization` records the header sent, so a 401 invalidates that token and no newer one.
+  function callSigner (path, payload, signal, answered, used) {
     return auth.header().then(function (authorization) {
+      if (used) used.authorization = authorization
       return postJson(baseUrl + path, payload, authorization, signal)
     }).then(function (res) {
       if (res.status === 200 && res.body && answered(res.body)) return res.body
@@ -93,8 +95,8 @@ function createUploader (options) {
     })
   }
 
-  function requestTicket (job, signal) {
-    return callSigner('/v1/uploads', job.ticketRequest, signal, function (body) { return body.fields })
+  function requestTicket (job, signal, used) {
+    return callSigner('/v1/uploads', job.ticketRequest, signal, function (body) { return body.fields }, used)
   }
 
   function sendFile (job, ticket, signal) {
@@ -124,15 +126,17 @@ function createUploader (options) {
     })
   }
 
-  // Runs `task` until it succeeds or the retry rules say stop; `onRetry(action, error)` runs before each retry.
+  // Runs `task(used)` until it succeeds or the retry rules say stop; `onRetry(action, error)` runs before each
+  // retry. A task passes `used` to callSigner, so a 401 invalidates the token it was refused with, no newer one.
   function withRetries (task, signal, onRetry) {
     var relogged = false
     var tries = 0
+    var used = {}
     function step () {
       if (signal && signal.aborted) return Promise.reject(abortError())
-      return Promise.resolve().then(task).catch(function (error) {
+      return Promise.resolve(used).then(task).catch(function (error) {
         var action = retry.decide(error, rules)
-        if (action === 'relogin' && !relogged && auth.invalidate()) {
+        if (action === 'relogin' && !relogged && auth.invalidate(used.authorization)) {
           relogged = true
           if (onRetry) onRetry(action, error)
           return step()
@@ -148,8 +152,8 @@ function createUploader (options) {
 
   function attempt (job) {
     var ticket = null
-    return withRetries(function () {
-      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal)
+    return withRetries(function (used) {
+      var got = ticket ? Promise.resolve(ticket) : requestTicket(job, job.signal, used)
       return got.then(function (t) {
         ticket = t
         return sendFile(job, t, job.signal)
@@ -232,6 +236,10 @@ function createUploader (options) {
     discard: discard,
     download: function (key, signal) {
       return callSigner('/v1/downloads', { key: key }, signal, function (body) { return body.url })
+    },
+    // MODERATION=wechat: {key, moderation: 'pending' | 'pass' | 'review' | 'risky' | 'unchecked'}
+    moderationStatus: function (key, signal) {
+      return callSigner('/v1/moderation/status', { key: key }, signal, function (body) { return body.moderation })
     },
     get adapter () { return adapter }
   }

@@ -111,3 +111,71 @@ test('the browser demo: a 100 MB multipart upload, then a pause, a page reload a
   fs.mkdirSync(OUTPUT, { recursive: true })
   await page.screenshot({ path: path.join(OUTPUT, 'browser-demo-resumed.png'), fullPage: true })
 })
+
+test('two files picked at once: one login, both land, both download links work', async (t) => {
+  const { chromium } = require('playwright-core')
+  const stack = await startStack()
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.after(async () => { await browser.close(); await stack.stop() })
+  const page = await browser.newPage()
+  const pageErrors = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  const logins = []
+  page.on('request', (r) => { if (r.url().endsWith('/v1/session')) logins.push(r.url()) })
+  await page.goto(stack.fc + '/demo/')
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+
+  const files = ['first.txt', 'second.txt'].map((name) => ({ name, mimeType: 'text/plain', buffer: crypto.randomBytes(2048) }))
+  await page.setInputFiles('#files', files)
+  await page.waitForFunction(() => document.querySelectorAll('li a.download').length === 2 ||
+    document.querySelectorAll('li.failed').length > 0, null, { timeout: 20000 })
+  assert.equal(await page.locator('li.failed').count(), 0, await page.locator('li.failed').allTextContents().then(String))
+  assert.equal(logins.length, 1, 'files picked together share one login')
+  for (const file of files) {
+    const item = page.locator('li', { hasText: file.name })
+    const href = await item.locator('a.download').getAttribute('href')
+    const fetched = await get(href)
+    assert.equal(fetched.status, 200, file.name + ' downloads')
+    assert.ok(fetched.body.equals(file.buffer), file.name + ' is byte-identical')
+  }
+  assert.deepEqual(pageErrors, [])
+})
+
+test('with MODERATION=wechat the browser demo shows "checking…" and then each verdict', async (t) => {
+  const { chromium } = require('playwright-core')
+  const stack = await startStack({ MODERATION: 'wechat', LOCAL_WECHAT_PUSH_DELAY: '0.1' })
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.after(async () => { await browser.close(); await stack.stop() })
+  const page = await browser.newPage()
+  const pageErrors = []
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  const checking = []
+  await page.exposeFunction('sawChecking', (text) => checking.push(text))
+  await page.goto(stack.fc + '/demo/')
+  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  await page.evaluate(() => new MutationObserver(() => {
+    document.querySelectorAll('.check').forEach((line) => { if (line.textContent === 'checking…') window.sawChecking(line.textContent) })
+  }).observe(document.body, { subtree: true, childList: true, characterData: true }))
+
+  const png = Buffer.from('89504e470d0a1a0a', 'hex')
+  await page.setInputFiles('#files', [
+    { name: 'clean.png', mimeType: 'image/png', buffer: Buffer.concat([png, crypto.randomBytes(1024)]) },
+    { name: 'risky.png', mimeType: 'image/png', buffer: Buffer.concat([png, Buffer.from('OSSGATE-RISKY')]) }])
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('li .check'))
+    .filter((line) => line.textContent !== 'checking…').length === 2, null, { timeout: 30000 })
+  assert.equal(await page.locator('li', { hasText: 'clean.png' }).locator('.check').textContent(),
+    'passed WeChat\'s content check')
+  const risky = page.locator('li', { hasText: 'risky.png' })
+  assert.equal(await risky.locator('.check').textContent(), 'removed: WeChat judged it risky')
+  assert.equal(await risky.getAttribute('class'), 'failed')
+  assert.ok(checking.length > 0, 'the page said "checking…" while WeChat checked')
+  assert.deepEqual(pageErrors, [])
+})

@@ -168,6 +168,50 @@ test('auth { getToken }: bearer header, refresh after a 401', async () => {
   assert.equal(adapter.calls.request[1].headers.Authorization, 'Bearer new')
 })
 
+test('auth { getToken }: concurrent uploads share one getToken call, and one refresh after 401s', async () => {
+  const asked = []
+  let release
+  const gate = new Promise((resolve) => { release = resolve })
+  let current = 'old' // the app's token: a refresh replaces it
+  const getToken = (o) => { asked.push(o.refresh); return gate.then(() => { if (o.refresh) current = 'new'; return current }) }
+  let ticketCalls = 0
+  const adapter = createFakeAdapter({
+    request: (req) => {
+      ticketCalls++
+      return Promise.resolve(req.headers.Authorization === 'Bearer old' ? signerError(401, 'unauthorized', 'expired') : ticketAnswer())
+    },
+    uploadFile: () => Promise.resolve({ status: 200, data: '' })
+  })
+  const up = uploader(adapter, { auth: { getToken }, concurrency: 3 })
+  const uploads = Promise.all(['a', 'b', 'c'].map((f) => up.upload({ filePath: f, size: 1 })))
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  release()
+  await uploads
+  assert.deepEqual(asked, [false, true]) // one login for three uploads, one refresh for three 401s
+  assert.equal(ticketCalls, 6)
+  assert.ok(adapter.calls.request.slice(3).every((r) => r.headers.Authorization === 'Bearer new'))
+  // settled: a later upload asks the app again (the app decides whether its token is still good)
+  await up.upload({ filePath: 'd', size: 1 })
+  assert.deepEqual(asked, [false, true, false])
+})
+
+test('auth { getToken }: a 401 for a token a refresh already replaced retries without another refresh', async () => {
+  const asked = []
+  let current = 'old'
+  const getToken = (o) => { asked.push(o.refresh); if (o.refresh) current = 'new'; return current }
+  const adapter = createFakeAdapter({
+    request: (req) => {
+      const refused = req.headers.Authorization === 'Bearer old'
+      const late = JSON.parse(req.body).filename === 'late' // its 401 arrives after the other upload refreshed
+      return new Promise((resolve) => setTimeout(() => resolve(refused ? signerError(401, 'unauthorized', 'expired') : ticketAnswer()), late ? 40 : 1))
+    },
+    uploadFile: () => Promise.resolve({ status: 200, data: '' })
+  })
+  const up = uploader(adapter, { auth: { getToken } })
+  await Promise.all([up.upload({ filePath: 'a', size: 1, filename: 'early' }), up.upload({ filePath: 'b', size: 1, filename: 'late' })])
+  assert.equal(asked.filter(Boolean).length, 1)
+})
+
 test("auth 'wechat': one login for concurrent uploads, token kept in storage, one re-login on 401", async () => {
   const session = (t) => ({ status: 200, data: JSON.stringify({ token: t, expiresAt: new Date(Date.now() + 3600e3).toISOString(), userId: 'u1' }) })
   const adapter = createFakeAdapter({

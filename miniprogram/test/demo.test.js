@@ -52,3 +52,34 @@ test('the demo page uploads chosen files and reports each in plain words', async
   await until(() => clipboard.length === 1)
   assert.match(clipboard[0], /x-oss-signature=/)
 })
+
+test('with MODERATION=wechat the demo shows "Checking…" and then WeChat\'s verdict', async (t) => {
+  const stack = await startStack({ MODERATION: 'wechat', LOCAL_WECHAT_PUSH_DELAY: '0.1' })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-demo-mod-'))
+  t.after(async () => { await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }); delete global.wx })
+  const clean = path.join(dir, 'tmp_clean.png')
+  const risky = path.join(dir, 'tmp_risky.jpg')
+  fs.writeFileSync(clean, crypto.randomBytes(2000))
+  fs.writeFileSync(risky, Buffer.concat([crypto.randomBytes(2000), Buffer.from('OSSGATE-RISKY')]))
+  const wx = createWx()
+  wx.chooseMedia = ({ success }) => success({ tempFiles: [
+    { tempFilePath: clean, size: 2000, fileType: 'image' },
+    { tempFilePath: risky, size: 2013, fileType: 'image' }] })
+  const demoDir = path.join(__dirname, '..', 'demo') + path.sep
+  Object.keys(require.cache).filter((file) => file.startsWith(demoDir)).forEach((file) => delete require.cache[file])
+  const page = loadDemo(wx, stack.fc)
+  const checks = new Set()
+  const setData = page.setData
+  page.setData = function (changes) {
+    Object.keys(changes).filter((k) => k.endsWith('.check')).forEach((k) => checks.add(changes[k]))
+    setData.call(this, changes)
+  }
+  page.chooseImages()
+  const done = (item) => item.check && item.check !== 'Checking…'
+  await until(() => page.data.items.length === 2 && page.data.items.every(done), 30000)
+  const [riskyItem, cleanItem] = page.data.items
+  assert.ok(checks.has('Checking…'))
+  assert.equal(cleanItem.check, 'Passed WeChat\'s content check.')
+  assert.equal(riskyItem.check, 'Removed: WeChat judged it risky.')
+  assert.equal(riskyItem.key, '') // no download link for a removed upload
+})

@@ -269,6 +269,26 @@ for (const withToken of [true, false]) {
       assert.deepEqual(got.body, data)
     })
 
+    it('copy, tagging, listV2, deleteMulti, getBucketInfo', async () => {
+      const oss = client(server)
+      await oss.put('sdk/ali/tools/src.txt', Buffer.from('source'), { mime: 'text/plain' })
+      const copied = await oss.copy('sdk/ali/tools/dst.txt', 'sdk/ali/tools/src.txt')
+      assert.equal(copied.res.status, 200)
+      assert.equal((await oss.get('sdk/ali/tools/dst.txt')).content.toString(), 'source')
+      assert.equal((await oss.putObjectTagging('sdk/ali/tools/dst.txt', { state: 'pending' })).status, 200)
+      assert.deepEqual((await oss.getObjectTagging('sdk/ali/tools/dst.txt')).tag, { state: 'pending' })
+      const listed = await oss.listV2({ prefix: 'sdk/ali/tools/', 'max-keys': 1 })
+      assert.equal(listed.isTruncated, true)
+      const rest = await oss.listV2({ prefix: 'sdk/ali/tools/', 'continuation-token': listed.nextContinuationToken })
+      assert.deepEqual([...listed.objects, ...rest.objects].map((o) => o.name), ['sdk/ali/tools/dst.txt', 'sdk/ali/tools/src.txt'])
+      const removed = await oss.deleteMulti(['sdk/ali/tools/src.txt', 'sdk/ali/tools/dst.txt'])
+      assert.deepEqual(removed.deleted.map((d) => d.Key).sort(), ['sdk/ali/tools/dst.txt', 'sdk/ali/tools/src.txt'])
+      await assertAbsent(server, 'sdk/ali/tools/src.txt')
+      const info = await oss.getBucketInfo(BUCKET)
+      assert.equal(info.bucket.Name, BUCKET)
+      assert.equal(info.bucket.Location, 'oss-' + REGION)
+    })
+
     it('an interrupted multipartUpload resumes from its checkpoint', async () => {
       const { path: p, bytes } = file('cut.bin', 10 * PART + 999)
       const proxy = await cuttingProxy(server.port, Math.floor(bytes.length / 2))
@@ -337,13 +357,15 @@ for (const withToken of [true, false]) {
       await client(server).put('sdk/ali/e.txt', Buffer.from('e'))
       const signer = presigner(server)
       mock.timers.enable({ apis: ['Date'], now: Date.now() - 20 * 60 * 1000 }) // signed 20 minutes ago, valid for 10
-      let getUrl, putUrl
+      let getUrl, putUrl, stillValid
       try {
         getUrl = await signer.signatureUrlV4('GET', 600, {}, 'sdk/ali/e.txt')
         putUrl = await signer.signatureUrlV4('PUT', 600, { headers: { 'Content-Type': 'text/plain' } }, 'sdk/ali/e2.txt')
+        stillValid = await signer.signatureUrlV4('GET', 3600, {}, 'sdk/ali/e.txt') // valid for an hour
       } finally {
         mock.timers.reset()
       }
+      assert.equal((await send(stillValid)).body.toString(), 'e')
       assertRawRefusal(await send(getUrl), 'AccessDenied', 403)
       assertRawRefusal(await send(putUrl, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'x' }), 'AccessDenied', 403)
       await assertAbsent(server, 'sdk/ali/e2.txt')
