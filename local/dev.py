@@ -101,13 +101,13 @@ class Server:
 
     def _pump(self):
         for line in self.process.stdout:
-            if not self.ready.is_set() and self._is_banner(line):
-                self.ready.set()
             try:
                 sys.stdout.write(line)
                 sys.stdout.flush()
             except (OSError, ValueError):
                 pass  # our own output is gone (a closed pipe): keep draining the server's, or it would block
+            if not self.ready.is_set() and self._is_banner(line):
+                self.ready.set()  # after the banner is out: every banner precedes the `ready` line
 
     def wait_ready(self, deadline, stopping):
         while not self.ready.wait(0.05) and not stopping.is_set():

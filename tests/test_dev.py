@@ -157,3 +157,16 @@ def test_make_local_passes_host_and_ports_through():
     defaults = subprocess.run(["make", "-n", "local"], cwd=str(ROOT), capture_output=True, text=True,
                               env=dict(os.environ, HOST="some-machine"))  # a shell's HOST does not leak in
     assert "-m local.dev --host 127.0.0.1 --fc-port 9000 --oss-port 9100 --wechat-port 9200" in defaults.stdout
+
+
+def test_every_banner_comes_before_the_ready_line(tmp_path):
+    process = run_dev(tmp_path, "--fc-port", "0", "--oss-port", "0", "--wechat-port", "0", start_new_session=True)
+    try:
+        info, lines = read_ready(process)
+        assert info is not None
+        before = "".join(lines)
+        for name in ("local.oss:", "local.fc:", "local.wechat:"):
+            assert name in before, name
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=20)
