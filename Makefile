@@ -12,10 +12,11 @@ S := $(CURDIR)/tools/node_modules/.bin/s
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help local test test-python test-js chromium bench build deploy invoke doctor clean
+.PHONY: help local test test-python test-js chromium redis bench build deploy invoke doctor clean
 
 help:
 	@echo "make local   run the function + local OSS (+ demo page) with no cloud account"
+	@echo "             LOCAL_REDIS=1 make local: with a redis-server and per-user quotas on"
 	@echo "make test    every test (creates the venv and installs what it needs)"
 	@echo "make bench   cold start and per-ticket cost, side by side with the classic Flask signing server"
 	@echo "make build   vendor requirements.txt into function/python for FC python3.10"
@@ -40,6 +41,11 @@ $(S_STAMP): tools/package.json tools/package-lock.json
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# Quota tests and `make bench` start Debian's redis-server on free ports (no persistence); installed when missing.
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	@test -x $(REDIS_SERVER) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
+
 # make local [HOST=0.0.0.0] [FC_PORT=9000] [OSS_PORT=9100] [WECHAT_PORT=9200]
 HOST = 127.0.0.1
 FC_PORT ?= 9000
@@ -51,14 +57,14 @@ local: $(STAMP)
 
 test: test-python test-js
 
-test-python: $(STAMP) $(S_STAMP)
-	$(PY) -m pytest -q tests
+test-python: $(STAMP) $(S_STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) -m pytest -q tests
 
 test-js: $(STAMP) $(NODE_STAMP) chromium
 	cd miniprogram && OSSGATE_PYTHON=$(CURDIR)/$(PY) OSSGATE_CHROMIUM=$(CHROMIUM) node --test test/*.test.js
 
-bench: $(STAMP)
-	$(PY) bench/bench.py
+bench: $(STAMP) redis
+	OSSGATE_REDIS_SERVER=$(REDIS_SERVER) $(PY) bench/bench.py
 
 # Runtime requirements only (requirements.txt), for python3.10 x86_64, with any Python 3 that has pip.
 build:

@@ -18,6 +18,7 @@ def initialize(context):
     app = _instance_app()
     try:
         app.config
+        app.warm()
     except Exception:
         pass  # every request answers the config error, and /healthz names it
 

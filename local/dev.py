@@ -2,6 +2,10 @@
 and a local WeChat code2Session stand-in, with development credentials, sessions and upload callbacks.
 
     python -m local.dev [--host 127.0.0.1] [--fc-port 9000] [--oss-port 9100] [--wechat-port 9200] [--data .local/oss]
+                        [--redis]
+
+--redis (or LOCAL_REDIS=1) also starts Debian's redis-server on a free port, without persistence, and turns quotas
+on (QUOTA_REDIS_URL; QUOTAS defaults to LOCAL_QUOTAS below unless set in the environment).
 
 Prints a working curl example, then a line `ready {json}` (for scripts), and stops every server on Ctrl-C or
 SIGTERM. Settings already in the environment (AUTH_MODE=anonymous, UPLOAD_PROFILES, CALLBACK_URL=, ...) are
@@ -33,6 +37,7 @@ from .callback import write_key_pair
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "local-bucket"
 REGION = "cn-hangzhou"
+LOCAL_QUOTAS = '{"*": {"ticketsPerMinute": 30, "uploadsPerDay": 500, "bytesPerDay": 2147483648}}'
 DEMO_DIRS = {"/demo/": os.path.join(ROOT, "miniprogram", "web"), "/ossgate/": os.path.join(ROOT, "miniprogram", "ossgate")}
 LOOPBACK = "127.0.0.1"
 WILDCARD_HOSTS = ("0.0.0.0", "")  # the servers are IPv4 (http.server's default)
@@ -174,6 +179,38 @@ def wechat_push_arguments(env, fc_port, internal_address=LOOPBACK):
     return arguments
 
 
+def start_redis(data_dir):
+    """redis-server on a free port, no RDB or AOF, its working dir under the data dir → (process, port)."""
+    import shutil
+
+    server = os.environ.get("OSSGATE_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    folder = os.path.join(data_dir, ".redis")
+    os.makedirs(folder, exist_ok=True)
+    # Its own session: redis-server handles SIGINT itself, so Ctrl-C would stop it behind local.dev's back.
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--dir", folder, "--loglevel", "warning", "--logfile", "redis.log"],
+                               start_new_session=True)
+    return process, port
+
+
+def wait_for_redis(port, process, timeout=START_TIMEOUT):
+    """Until the redis-server we started answers PING on its port (not merely until something listens there)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartError("local.dev: redis-server exited (code %s) before it was ready" % process.returncode)
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise StartError("local.dev: redis-server did not answer PING on port %d within %.0f s" % (port, timeout))
+
+
 def curl_example(fc_port, auth_mode, address=LOOPBACK):
     login = auth = ""
     if auth_mode == "wechat":
@@ -202,6 +239,8 @@ def main(argv=None):
     parser.add_argument("--oss-port", type=int, default=9100)
     parser.add_argument("--wechat-port", type=int, default=9200)
     parser.add_argument("--data", default=os.path.join(ROOT, ".local", "oss"))
+    parser.add_argument("--redis", action="store_true", default=os.environ.get("LOCAL_REDIS") == "1",
+                        help="start a redis-server and turn quotas on")
     args = parser.parse_args(argv)
     ports = {"fc": args.fc_port or free_port(), "oss": args.oss_port or free_port(),
              "wechat": args.wechat_port or free_port()}
@@ -218,6 +257,11 @@ def main(argv=None):
     env = stack_environment(os.environ, ports["fc"], ports["oss"], ports["wechat"], "LTAI-local-dev",
                             secrets.token_urlsafe(24), "local-sts-" + secrets.token_urlsafe(16), public_pem,
                             public_address=address, internal_address=internal_address)
+    redis_process = None
+    if args.redis:
+        redis_process, redis_port = start_redis(args.data)
+        env["QUOTA_REDIS_URL"] = "redis://127.0.0.1:%d/0" % redis_port
+        env.setdefault("QUOTAS", LOCAL_QUOTAS)
     python = sys.executable
     static = []
     for prefix, folder in DEMO_DIRS.items():
@@ -250,6 +294,9 @@ def main(argv=None):
             server.wait_ready(deadline, stopping)
         if stopping.is_set():
             return 0
+        if redis_process:
+            wait_for_redis(redis_port, redis_process)
+            print("Quotas on: QUOTAS=%s, Redis at %s" % (env["QUOTAS"], env["QUOTA_REDIS_URL"]))
         print("\nossgate is running locally (AUTH_MODE=%s, callbacks %s). Try:\n\n%s"
               % (env["AUTH_MODE"], "on" if env.get("CALLBACK_URL") else "off",
                  curl_example(ports["fc"], env["AUTH_MODE"], address)))
@@ -263,9 +310,11 @@ def main(argv=None):
                                      "wechat": "http://127.0.0.1:%d" % ports["wechat"], "bucket": BUCKET,
                                      "data": args.data, "authMode": env["AUTH_MODE"],
                                      "callbacks": bool(env.get("CALLBACK_URL")),
-                                     "moderation": env.get("MODERATION") == "wechat"}), flush=True)
+                                     "moderation": env.get("MODERATION") == "wechat",
+                                     "quotas": bool(redis_process)}), flush=True)
+        children = [server.process for server in servers] + ([redis_process] if redis_process else [])
         while not stopping.wait(0.2):
-            if any(server.process.poll() is not None for server in servers):
+            if any(child.poll() is not None for child in children):
                 print("local.dev: a local server stopped; shutting the others down", file=sys.stderr)
                 exit_code = 1
                 break
@@ -279,6 +328,9 @@ def main(argv=None):
             server.stop()
         for server in servers:
             server.wait_stopped()
+        if redis_process and redis_process.poll() is None:
+            redis_process.terminate()
+            redis_process.wait(timeout=10)
     return exit_code
 
 

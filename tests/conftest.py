@@ -102,3 +102,12 @@ def sdk_environment(clean_environ, tmp_path):
     yield apply
     clean_environ.undo()
     importlib.reload(auth_util)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One real redis-server (no persistence, free port) for the whole run; tests use distinct user ids."""
+    from redis_server import RedisServer
+
+    with RedisServer() as server:
+        yield server

@@ -4,6 +4,7 @@ port with one credential, and a TCP proxy whose network can be cut mid-upload.""
 import os
 import re
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -29,10 +30,11 @@ class LocalOssProcess:
 
 
 @contextmanager
-def local_oss(data_dir, with_token):
-    """`python -m local.oss --port 0` with a fresh credential (and an STS token when `with_token`)."""
-    secret = secrets.token_urlsafe(24)
-    token = "CAIS" + secrets.token_urlsafe(32) if with_token else None
+def local_oss(data_dir, with_token, same_as=None):
+    """`python -m local.oss --port 0` with a fresh credential (and an STS token when `with_token`), or, for a
+    restart over the same data, the credential of the LocalOssProcess `same_as`."""
+    secret = same_as.access_key_secret if same_as else secrets.token_urlsafe(24)
+    token = same_as.security_token if same_as else ("CAIS" + secrets.token_urlsafe(32) if with_token else None)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_CLOUD_", "OSS_", "LOCAL_OSS_"))}
     env.update({"LOCAL_OSS_ACCESS_KEY_ID": ACCESS_KEY_ID, "LOCAL_OSS_ACCESS_KEY_SECRET": secret})
     if token:
@@ -42,7 +44,8 @@ def local_oss(data_dir, with_token):
          "--region", REGION],
         cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        line = process.stdout.readline() if ready else ""
         match = _BANNER_PORT.search(line)
         if not match:
             process.kill()

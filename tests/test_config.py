@@ -168,6 +168,74 @@ def test_invalid_moderation_settings_name_the_variable(overrides, named):
             assert value not in raised.value.message  # a bad key is named, never echoed
 
 
+QUOTA_URL = "redis://:pa55word-in-url@tair.example.internal:6379/0"
+
+
+def test_quota_settings_default_to_off_and_parse_when_set():
+    off = config.from_environ(base_env())
+    assert off.quotas is None and off.quota_redis_url is None
+    assert off.quota_fail_mode == "closed" and off.quota_day_offset == 8 * 3600
+    on = config.from_environ(base_env(
+        QUOTA_REDIS_URL=QUOTA_URL, QUOTA_FAIL_MODE="open", QUOTA_DAY_UTC_OFFSET="-05:30",
+        UPLOAD_PROFILES=json.dumps({"default": {}, "avatar": {"maxSize": 1000}}),
+        QUOTAS=json.dumps({"*": {"ticketsPerMinute": 30, "uploadsPerDay": 500, "bytesPerDay": 2147483648},
+                           "avatar": {"uploadsPerDay": 5}})))
+    assert on.quotas == {"*": (30, 500, 2147483648), "avatar": (None, 5, None)}
+    assert on.quota_fail_mode == "open" and on.quota_day_offset == -(5 * 3600 + 30 * 60)
+    assert on.quota_redis_url == QUOTA_URL
+    assert "pa55word-in-url" in on.secrets() and "pa55word" not in repr(on)
+
+
+@pytest.mark.parametrize("url", [
+    "rediss://default:pa55%40word@r-bp1.redis.rds.aliyuncs.com:6380",
+    "redis://127.0.0.1", "redis://h:6379/15", "rediss://h?ssl_ca_certs=/code/tair-ca.pem",
+])
+def test_redis_urls_accepted(url):
+    cfg = config.from_environ(base_env(QUOTA_REDIS_URL=url, QUOTAS='{"*": {"uploadsPerDay": 1}}'))
+    assert cfg.quota_redis_url == url
+
+
+def test_a_percent_encoded_redis_password_is_redacted_both_ways():
+    cfg = config.from_environ(base_env(QUOTA_REDIS_URL="redis://:pa55%40word@h", QUOTAS='{"*": {"uploadsPerDay": 1}}'))
+    assert {"pa55%40word", "pa55@word"} <= set(cfg.secrets())
+
+
+@pytest.mark.parametrize("overrides, named", [
+    ({"QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL}, "QUOTAS"),
+    ({"QUOTA_REDIS_URL": "http://:pa55word-in-url@h", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h:99999", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'},
+     "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h/db", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'},
+     "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h?password=x", "QUOTAS": '{"*": {"uploadsPerDay": 1}}'},
+     "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": "redis://:pa55word-in-url@h?ssl_ca_certs=/code/ca.pem",
+      "QUOTAS": '{"*": {"uploadsPerDay": 1}}'}, "QUOTA_REDIS_URL"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{"}, "QUOTAS"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "{}"}, "QUOTAS"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": "[" * 100000}, "QUOTAS"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"avatar": {"uploadsPerDay": 1}}'}, "avatar"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {}}'}, "ticketsPerMinute"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"uploadsPerHour": 1}}'}, "uploadsPerHour"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"uploadsPerDay": 0}}'}, "uploadsPerDay"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"bytesPerDay": 1.5}}'}, "bytesPerDay"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"bytesPerDay": "100"}}'}, "bytesPerDay"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"ticketsPerMinute": true}}'}, "ticketsPerMinute"),
+    ({"QUOTA_REDIS_URL": QUOTA_URL, "QUOTAS": '{"*": {"ticketsPerMinute": 100000}}'}, "ticketsPerMinute"),
+    ({"QUOTA_FAIL_MODE": "sometimes"}, "QUOTA_FAIL_MODE"),
+    ({"QUOTA_DAY_UTC_OFFSET": "8"}, "QUOTA_DAY_UTC_OFFSET"),
+    ({"QUOTA_DAY_UTC_OFFSET": "+15:00"}, "QUOTA_DAY_UTC_OFFSET"),
+    ({"QUOTA_DAY_UTC_OFFSET": "+08:60"}, "QUOTA_DAY_UTC_OFFSET"),
+])
+def test_invalid_quota_settings_name_the_setting_and_never_the_password(overrides, named):
+    with pytest.raises(ConfigError) as raised:
+        config.from_environ(base_env(**overrides))
+    assert named in raised.value.message and raised.value.code == "config_error"
+    assert "pa55word" not in raised.value.message
+
+
 @pytest.mark.parametrize("overrides", [
     {"OSS_ENDPOINT": "https://oss-cn-shanghai-internal.aliyuncs.com"},                         # not OSS_REGION's
     {"OSS_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com", "FC_REGION": "cn-beijing"},  # function elsewhere

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import oss2
 
-from localoss import bucket, sdk_crc64
+from localoss import BUCKET, bucket, sdk_crc64
 from localoss import bkt, server  # noqa: F401 - fixtures
 from test_local_oss_api import raises_oss
 
@@ -204,3 +204,40 @@ def test_large_parts_stream_to_disk(bkt):
         crc.update(chunk)
     assert result.crc == crc.crc
     bkt.abort_multipart_upload("mp/streamed.bin", upload_id)
+
+
+def test_upload_part_copy(bkt):
+    source = os.urandom(250 * KB)
+    bkt.put_object("mp/copy-source.bin", source)
+    upload_id = bkt.init_multipart_upload("mp/copied.bin").upload_id
+    first = bkt.upload_part_copy(BUCKET, "mp/copy-source.bin", (0, 150 * KB - 1), "mp/copied.bin", upload_id, 1)
+    second = bkt.upload_part_copy(BUCKET, "mp/copy-source.bin", (150 * KB, None), "mp/copied.bin", upload_id, 2)
+    assert first.etag == hashlib.md5(source[:150 * KB]).hexdigest().upper()
+    raises_oss(lambda: bkt.upload_part_copy(BUCKET, "mp/none.bin", None, "mp/copied.bin", upload_id, 3),
+               oss2.exceptions.NoSuchKey, 404, "NoSuchKey")
+    raises_oss(lambda: bkt.upload_part_copy(BUCKET, "mp/copy-source.bin", (0, 300 * KB), "mp/copied.bin",
+                                            upload_id, 3), oss2.exceptions.ServerError, 416, "InvalidRange")
+    parts = [oss2.models.PartInfo(1, first.etag), oss2.models.PartInfo(2, second.etag)]
+    result = bkt.complete_multipart_upload("mp/copied.bin", upload_id, parts)
+    assert bkt.get_object("mp/copied.bin").read() == source and result.crc == sdk_crc64(source)
+
+
+def test_copy_object_is_limited_to_1_gb(bkt, monkeypatch):
+    from local.oss import objects
+    bkt.put_object("mp/big-source.bin", b"x" * 2048)
+    monkeypatch.setattr(objects, "MAX_COPY_SIZE", 1024)  # the same rule at 1 KB instead of 1 GB
+    raises_oss(lambda: bkt.copy_object(BUCKET, "mp/big-source.bin", "mp/big-copy.bin"),
+               oss2.exceptions.InvalidArgument, 400, "InvalidArgument")
+    assert not bkt.object_exists("mp/big-copy.bin")
+    upload_id = bkt.init_multipart_upload("mp/big-copy.bin").upload_id  # the documented way for large objects
+    part = bkt.upload_part_copy(BUCKET, "mp/big-source.bin", None, "mp/big-copy.bin", upload_id, 1)
+    bkt.complete_multipart_upload("mp/big-copy.bin", upload_id, [oss2.models.PartInfo(1, part.etag)])
+    assert bkt.get_object("mp/big-copy.bin").read() == b"x" * 2048
+
+
+def test_list_multipart_uploads_pages_through_uploads_of_one_key(bkt):
+    ids = [bkt.init_multipart_upload("lmu-same/key").upload_id for _ in range(3)]
+    listed = [u.upload_id for u in oss2.MultipartUploadIterator(bkt, prefix="lmu-same/", max_uploads=1)]
+    assert listed == ids  # oldest first, each exactly once
+    for upload_id in ids:
+        bkt.abort_multipart_upload("lmu-same/key", upload_id)

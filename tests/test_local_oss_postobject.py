@@ -108,3 +108,16 @@ def test_large_forms_are_streamed_through_disk(server):
 def test_oversized_form_fields_are_refused(server):
     status, _, body = post(server, form("post/fields.txt", **{"x:big": "v" * (2 * 1024 * 1024 + 1)}))
     assert (status, oss_error_code(body)) == (400, "InvalidArgument")
+
+
+def test_a_form_is_refused_more_than_15_minutes_after_signing(server):
+    signed = datetime.now(timezone.utc) - timedelta(minutes=16)
+    fields = {"key": "post/stale.txt"}
+    fields.update(policy.signed_form_fields(Credentials(AK, SK, TOKEN), REGION, signed,
+                                            signed + timedelta(hours=1), [{"bucket": BUCKET}]))
+    status, _, body = post(server, fields)
+    assert (status, oss_error_code(body)) == (403, "RequestTimeTooSkewed")  # although the policy still runs
+    fresh = datetime.now(timezone.utc) - timedelta(minutes=14)
+    fields.update(policy.signed_form_fields(Credentials(AK, SK, TOKEN), REGION, fresh,
+                                            fresh + timedelta(hours=1), [{"bucket": BUCKET}]))
+    assert post(server, fields)[0] == 204

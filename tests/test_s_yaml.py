@@ -22,6 +22,7 @@ CONTRACT_SETTINGS = {
     "CALLBACK_URL", "OSS_CALLBACK_PUBLIC_KEY", "DOWNLOAD_TTL_SECONDS", "SEED_ROUTE"}
 CONTRACT_SETTINGS |= {"MODERATION", "MODERATION_PROFILES", "MODERATION_SCENE", "MODERATION_ACTION",
                       "QUARANTINE_PREFIX", "WECHAT_PUSH_TOKEN", "WECHAT_PUSH_AES_KEY"}
+CONTRACT_SETTINGS |= {"QUOTA_REDIS_URL", "QUOTAS", "QUOTA_FAIL_MODE", "QUOTA_DAY_UTC_OFFSET"}
 
 
 S_CLI = ROOT / "tools" / "node_modules" / ".bin" / "s"
@@ -176,3 +177,33 @@ def test_the_render_refuses_a_duplicated_key(tmp_path):
     code, rendered, output = render(REALISTIC, tmp_path / "home", template=tmp_path / "s.yaml")
     assert code != 0 and rendered is None
     assert "duplicated mapping key" in output
+
+
+def test_the_commented_vpc_config_passes_the_fc3_schema_once_uncommented(tmp_path):
+    lines = (ROOT / "s.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "# vpcConfig:")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].strip().startswith("#   "))
+    lines[start:end] = [line.replace("# ", "", 1) for line in lines[start:end]]
+    (tmp_path / "s.yaml").write_text("\n".join(lines) + "\n")
+    vpc = {"OSSGATE_VPC_ID": "vpc-bp1", "OSSGATE_VSWITCH_ID": "vsw-bp1", "OSSGATE_SECURITY_GROUP_ID": "sg-bp1"}
+    code, rendered, output = render(dict(REALISTIC, **vpc), tmp_path / "home", template=tmp_path / "s.yaml")
+    assert code == 0, output
+    props = rendered["resources"]["ossgate"]["props"]
+    with open(FC3_DATA / "schema.json") as source:
+        jsonschema.Draft7Validator(json.load(source)).validate(props)
+    assert props["vpcConfig"] == {"vpcId": "vpc-bp1", "vSwitchIds": ["vsw-bp1"], "securityGroupId": "sg-bp1"}
+
+
+def test_quotas_are_off_with_the_s_yaml_defaults_and_on_when_set(tmp_path):
+    from ossgate import config
+    base = {"OSSGATE_ROLE_ARN": REALISTIC["OSSGATE_ROLE_ARN"], "OSS_BUCKET": "my-bucket", "OSS_REGION": "cn-hangzhou",
+            "AUTH_MODE": "anonymous"}
+    quotas = {"QUOTA_REDIS_URL": "rediss://:p@r-bp1.example:6380", "QUOTAS": '{"*": {"uploadsPerDay": 500}}'}
+    deployed = {}
+    for name, settings in (("off", base), ("on", dict(base, **quotas))):
+        code, rendered, output = render(settings, tmp_path / name)
+        assert code == 0, output
+        deployed[name] = config.from_environ(rendered["resources"]["ossgate"]["props"]["environmentVariables"])
+    off, on = deployed["off"], deployed["on"]
+    assert off.quotas is None and off.quota_fail_mode == "closed" and off.quota_day_offset == 8 * 3600
+    assert on.quotas == {"*": (None, 500, None)}

@@ -267,14 +267,15 @@ def test_presigned_put_with_an_unsigned_content_type_is_refused(server):
 def test_a_wrong_credential_is_refused(server, wrong, klass, code, status):
     if "token" in wrong and not server.security_token:
         pytest.skip("the no-token server has no token to get wrong")
+    key = "sdk/oss2/wrong-%s.txt" % code
     bucket = make_bucket(server, **wrong)
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object("sdk/oss2/wrong.txt", b"x")
+        bucket.put_object(key, b"x")
     assert_refused(caught, klass, code, status)
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object_with_url(bucket.sign_url("PUT", "sdk/oss2/wrong.txt", 60), b"x")
+        bucket.put_object_with_url(bucket.sign_url("PUT", key, 60), b"x")
     assert_refused(caught, klass, code, status)
-    assert_absent(make_bucket(server), "sdk/oss2/wrong.txt")
+    assert_absent(make_bucket(server), key)
 
 
 class ChangeAfterSigning(oss2.ProviderAuthV4):
@@ -292,12 +293,12 @@ class ChangeAfterSigning(oss2.ProviderAuthV4):
 def test_a_header_changed_after_signing_is_refused(server, changes):
     auth_class = type("Change", (ChangeAfterSigning,), {"changes": changes})
     bucket = make_bucket(server, auth_class=auth_class)
+    key = "sdk/oss2/changed-%s.txt" % next(iter(changes)).lower()
     with pytest.raises(oss2.exceptions.ServerError) as caught:
-        bucket.put_object("sdk/oss2/changed.txt", b"x", headers={"Content-Type": "text/plain",
-                                                                 "x-oss-meta-owner": "alice",
-                                                                 "x-oss-forbid-overwrite": "true"})
+        bucket.put_object(key, b"x", headers={"Content-Type": "text/plain", "x-oss-meta-owner": "alice",
+                                              "x-oss-forbid-overwrite": "true"})
     assert_refused(caught, oss2.exceptions.SignatureDoesNotMatch, "SignatureDoesNotMatch", 403)
-    assert_absent(make_bucket(server), "sdk/oss2/changed.txt")
+    assert_absent(make_bucket(server), key)
 
 
 def test_a_presigned_url_is_good_for_its_own_request_only(server):
@@ -441,3 +442,29 @@ def test_copy_metadata_tags_and_conditions(server):
         bucket.get_object("sdk/oss2/meta.txt", headers={"If-Match": '"00000000000000000000000000000000"'})
     assert_refused(caught, oss2.exceptions.PreconditionFailed, "PreconditionFailed", 412)
     assert bucket.delete_object("sdk/oss2/no-such.txt").status == 204  # deleting what is not there succeeds
+
+
+def test_an_upload_resumes_after_the_server_restarts(server, tmp_path):
+    # the parts an interrupted upload left are on disk: a new local.oss process over the same data lists them
+    source = tmp_path / "restart.bin"
+    data = random_file(source, 6 * PART + 3)
+    store = oss2.ResumableStore(root=str(tmp_path / "cp"))
+    key = "sdk/oss2/restart.bin"
+    with local_oss(tmp_path / "data", with_token=bool(server.security_token)) as first:
+        proxy = CuttingProxy(("127.0.0.1", int(first.endpoint.rsplit(":", 1)[1])), budget=len(data) // 2)
+        try:
+            with pytest.raises(oss2.exceptions.RequestError):
+                oss2.resumable_upload(make_bucket(first, endpoint=proxy.endpoint), key, str(source), store=store,
+                                      multipart_threshold=PART, part_size=PART, num_threads=1)
+        finally:
+            proxy.close()
+    with local_oss(tmp_path / "data", with_token=bool(server.security_token), same_as=first) as second:
+        bucket = make_bucket(second)
+        record = store.get(store.make_store_key(BUCKET, key, str(source)))
+        held = bucket.list_parts(key, record["upload_id"]).parts
+        assert 0 < len(held) < 7
+        result = oss2.resumable_upload(bucket, key, str(source), store=store, multipart_threshold=PART,
+                                       part_size=PART, num_threads=1)
+        assert result.status == 200
+        assert bucket.get_object(key).read() == data
+        assert bucket.head_object(key).headers["x-oss-hash-crc64ecma"] == crc64(data)

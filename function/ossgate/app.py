@@ -89,15 +89,27 @@ def create_upload(inv):
 
         def callback_fields(key):
             return {"callback": callbacks.ticket_callback_field(inv.config, key, extra_constants)}
-    return 200, tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
-                                      inv.app.random_id(), callback_fields)
+    ticket = tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
+                                   inv.app.random_id(), callback_fields)
+    charge_ticket(inv, user_id, ticket_request.profile, ticket_request.size)
+    return 200, ticket
 
 
 def generate_signature(inv):
     if not inv.config.seed_route:
         raise RequestError("not_found", "GET /generate_signature is off (SEED_ROUTE=off); use POST /v1/uploads")
     user_id = inv.user_id()
-    return 200, tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
+    signature = tickets.seed_signature(inv.config, inv.credentials(), user_id, inv.now)
+    # The seed's form declares no size: it is charged the most its policy lets through.
+    charge_ticket(inv, user_id, "default", inv.config.profiles["default"].max_size)
+    return 200, signature
+
+
+def charge_ticket(inv, user_id, profile, size):
+    """Count one ticket against the caller's quotas (a no-op when QUOTA_REDIS_URL is unset). Called after every
+    other check passed, so a refused request counts nothing; QuotaError 429 / 503 when quotas refuse."""
+    if inv.config.quotas:
+        inv.app.quotas.charge(user_id, profile, size, inv.now, inv.app.random_id(), inv.request.request_id)
 
 
 def create_session(inv):
@@ -183,7 +195,8 @@ def initiate_multipart(inv):
     user_id = inv.user_id()
     request, part_size = multipart.parse_initiate(inv.request.json())
     return 200, multipart.initiate(inv.config, inv.credentials(), user_id, request, part_size, inv.now,
-                                   inv.app.random_id(), inv.oss)
+                                   inv.app.random_id(), inv.oss,
+                                   admit=lambda: charge_ticket(inv, user_id, request.profile, request.size))
 
 
 def multipart_parts(inv):
@@ -249,6 +262,8 @@ class App:
         self.logger = logger or JsonLogger()
         self.routes = routes or ROUTES
         self._callback_keys = callback_keys
+        self._quotas = None
+        self._quotas_lock = threading.Lock()
 
     @property
     def credentials_provider(self):
@@ -275,6 +290,21 @@ class App:
         return self._wechat_tokens
 
     @property
+    def quotas(self):
+        """One quotas.Quotas per instance (its Redis connection pool is reused across invocations)."""
+        with self._quotas_lock:
+            if self._quotas is None:
+                from .quotas import Quotas
+
+                self._quotas = Quotas(self.config, self.logger, self._secrets())
+        return self._quotas
+
+    def warm(self):
+        """FC's initializer: connect to what the first ticket would otherwise connect to (the quota store)."""
+        if self.config.quotas:
+            self.quotas.warm()
+
+    @property
     def config(self):
         """Built once per instance; a bad configuration is remembered and answered on every request."""
         if self._config is None and self._config_error is None:
@@ -296,7 +326,8 @@ class App:
             route = request.path
             status, body, headers = self._dispatch(request, context)
         except OssgateError as exc:
-            status, body, headers = exc.status, exc.to_body(request.request_id if request else fallback_id), {}
+            status, body = exc.status, exc.to_body(request.request_id if request else fallback_id)
+            headers = exc.headers
             if exc.code == "method_not_allowed" and route in self.routes:
                 headers = {"Allow": ", ".join(sorted(self.routes[route]) + ["OPTIONS"])}
         except Exception as exc:  # README: anything unexpected is a 500 with the request id, logged

@@ -63,14 +63,17 @@ class Config(Record):
         ("moderation", "off"), ("moderation_profiles", ()), ("moderation_scene", 1),
         ("moderation_action", "quarantine"), ("quarantine_prefix", "quarantine/"), ("wechat_push_token", None),
         ("wechat_push_aes_key", None),
+        ("quota_redis_url", None), ("quotas", None), ("quota_fail_mode", "closed"), ("quota_day_offset", 8 * 3600),
     )
     __slots__ = tuple(name for name, _ in _fields)
-    _hidden = ("wechat_secret", "session_secrets", "callback_public_key", "wechat_push_token", "wechat_push_aes_key")
+    _hidden = ("wechat_secret", "session_secrets", "callback_public_key", "wechat_push_token", "wechat_push_aes_key",
+               "quota_redis_url")
 
     def secrets(self):
         """Values that must never appear in a response or a log line."""
         values = [self.wechat_secret] + [s.decode("utf-8", "replace") for s in self.session_secrets]
         values += [self.wechat_push_token, self.wechat_push_aes_key]
+        values += redis_url_secrets(self.quota_redis_url)
         return [v for v in values if v]
 
     def moderates(self, profile_name):
@@ -312,7 +315,100 @@ def from_environ(env):
     key = settings["callback_public_key"]
     if key is not None and "BEGIN PUBLIC KEY" not in key:
         raise ConfigError("OSS_CALLBACK_PUBLIC_KEY must be a PEM public key")
+    settings.update(_quota_settings(env, settings["profiles"]))
     return Config(**settings)
+
+
+QUOTA_LIMITS = ("ticketsPerMinute", "uploadsPerDay", "bytesPerDay")
+# A sliding window keeps one entry per ticket of the last minute, so its size is bounded here.
+QUOTA_LIMIT_RANGES = {"ticketsPerMinute": 10000, "uploadsPerDay": 10 ** 9, "bytesPerDay": 2 ** 53}
+QUOTA_FAIL_MODES = ("closed", "open")
+_REDIS_URL_QUERY = ("ssl_ca_certs",)
+_UTC_OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+_REDIS_URL_HELP = ("QUOTA_REDIS_URL must look like redis://[[user]:password@]host[:port][/db] or rediss://... "
+                   "[?ssl_ca_certs=<file>] (its value is not shown: it may hold a password)")
+
+
+def redis_url_secrets(url):
+    """The password of a Redis URL, as written and percent-decoded, for the log redactor."""
+    if not url or "@" not in url:
+        return []
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password, unquote(password)] if password else []
+
+
+def _redis_url(raw):
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise ConfigError(_REDIS_URL_HELP) from None
+    valid = (parts.scheme in ("redis", "rediss") and parts.hostname and not parts.fragment
+             and re.fullmatch(r"/?\d{0,2}", parts.path) and (port is None or 0 < port < 65536)
+             and not any(c.isspace() for c in raw) and set(query) <= set(_REDIS_URL_QUERY)
+             and (not query or parts.scheme == "rediss"))
+    if not valid:
+        raise ConfigError(_REDIS_URL_HELP)
+    return raw
+
+
+def parse_quotas(raw, profiles):
+    """QUOTAS: `{"<profile>" | "*": {"ticketsPerMinute": n, "uploadsPerDay": n, "bytesPerDay": n}}`."""
+    try:
+        data = jsontext.loads(raw)
+    except ValueError as exc:
+        raise ConfigError("QUOTAS is not valid JSON: %s" % getattr(exc, "msg", exc))
+    if not isinstance(data, dict) or not data:
+        raise ConfigError('QUOTAS must be a non-empty JSON object like {"*": {"uploadsPerDay": 500}}')
+    quotas = {}
+    for scope, limits in data.items():
+        where = "QUOTAS[%r]" % scope[:40]
+        if scope != "*" and scope not in profiles:
+            raise ConfigError('%s: no upload profile has that name (use a profile name or "*")' % where)
+        if not isinstance(limits, dict) or not limits:
+            raise ConfigError("%s must be an object naming at least one of %s" % (where, ", ".join(QUOTA_LIMITS)))
+        unknown = sorted(set(limits) - set(QUOTA_LIMITS))
+        if unknown:
+            raise ConfigError("%s has unknown limits: %s (known: %s)"
+                              % (where, ", ".join(u[:40] for u in unknown), ", ".join(QUOTA_LIMITS)))
+        for name, value in limits.items():
+            if not _whole_number(value, 1, QUOTA_LIMIT_RANGES[name]):
+                raise ConfigError("%s.%s must be a whole number from 1 to %d"
+                                  % (where, name, QUOTA_LIMIT_RANGES[name]))
+        quotas[scope] = tuple(limits.get(name) for name in QUOTA_LIMITS)
+    return quotas
+
+
+def _utc_offset(env):
+    raw = _get(env, "QUOTA_DAY_UTC_OFFSET") or "+08:00"
+    match = _UTC_OFFSET_RE.fullmatch(raw)
+    if not match or int(match.group(3)) >= 60 or int(match.group(2)) * 60 + int(match.group(3)) > 14 * 60:
+        raise ConfigError("QUOTA_DAY_UTC_OFFSET must be an offset from -14:00 to +14:00 like +08:00, got %r" % raw[:40])
+    seconds = int(match.group(2)) * 3600 + int(match.group(3)) * 60
+    return -seconds if match.group(1) == "-" else seconds
+
+
+def _quota_settings(env, profiles):
+    """QUOTA_REDIS_URL, QUOTAS, QUOTA_FAIL_MODE, QUOTA_DAY_UTC_OFFSET: all or nothing, checked together."""
+    url, raw_quotas = _get(env, "QUOTA_REDIS_URL"), _get(env, "QUOTAS")
+    settings = dict(quota_fail_mode=_choice(env, "QUOTA_FAIL_MODE", QUOTA_FAIL_MODES, "closed"),
+                    quota_day_offset=_utc_offset(env))
+    if url is None and raw_quotas is None:
+        return settings
+    if url is None:
+        raise ConfigError("QUOTAS is set but QUOTA_REDIS_URL is not: quotas need a Redis (or Tair) to count in")
+    if raw_quotas is None:
+        raise ConfigError("QUOTA_REDIS_URL is set but QUOTAS is not: name the limits to enforce")
+    settings.update(quota_redis_url=_redis_url(url), quotas=parse_quotas(raw_quotas, profiles))
+    return settings
 
 
 _INTERNAL_ENDPOINT_RE = re.compile(r"^https?://oss-([a-z0-9-]+)-internal\.aliyuncs\.com$")

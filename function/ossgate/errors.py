@@ -28,11 +28,15 @@ STATUS_BY_CODE = {
     "incomplete_upload": 400,
     "no_such_upload": 404,
     "already_exists": 409,
+    "quota_exceeded": 429,
+    "quota_unavailable": 503,
 }
 
 
 class OssgateError(Exception):
     """An error with a code from STATUS_BY_CODE and a message safe to show a person (never a secret)."""
+
+    headers = {}  # response headers the error is answered with (e.g. Retry-After)
 
     def __init__(self, code, message):
         if code not in STATUS_BY_CODE:
@@ -74,3 +78,19 @@ class TicketError(OssgateError):
 
 class UpstreamError(OssgateError):
     """A service we call (WeChat, STS) failed or refused."""
+
+
+class QuotaError(OssgateError):
+    """A quota refused the ticket (429 quota_exceeded, with Retry-After) or could not be checked (503)."""
+
+    def __init__(self, code, message, retry_after=None):
+        super().__init__(code, message)
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.headers = {"Retry-After": str(retry_after)}
+
+    def to_body(self, request_id):
+        body = super().to_body(request_id)
+        if self.retry_after is not None:  # also in the body: browsers cannot read Retry-After cross-origin
+            body["error"]["retryAfter"] = self.retry_after
+        return body

@@ -46,11 +46,10 @@ class OssCalls:
     def __init__(self, config, credentials, timeout=OSS_TIMEOUT_SECONDS):
         import oss2
 
+        from .ossclient import bucket_for
+
         self._oss2 = oss2
-        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
-            credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
-        self.bucket = oss2.Bucket(auth, config.endpoint, config.bucket, connect_timeout=timeout,
-                                  region=config.region)
+        self.bucket = bucket_for(config, credentials, timeout)
         self.bucket_name = config.bucket
 
     def _tags(self, values):

@@ -74,20 +74,23 @@ def _calling(action):
         raise translate(exc, action) from None
 
 
+def bucket_for(config, credentials, timeout, session=None):
+    """An oss2 Bucket of `config` signed (V4) with `credentials`, over the instance's shared session."""
+    import oss2
+
+    auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
+        credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
+    # enable_crc off: the function never holds the bytes whose CRC it could compare.
+    return oss2.Bucket(auth, config.endpoint, config.bucket, session=session or _session(),
+                       connect_timeout=timeout, region=config.region, enable_crc=False)
+
+
 class OssClient:
     """The bucket of `config`, signed with `credentials` (V4); methods make exactly one request each."""
 
     def __init__(self, config, credentials, session=None):
-        import oss2
-
-        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(
-            credentials.access_key_id, credentials.access_key_secret, credentials.security_token))
-        session = session or _session()
-
         def bucket(timeout):
-            # enable_crc off: the function never holds the bytes whose CRC it could compare.
-            return oss2.Bucket(auth, config.endpoint, config.bucket, session=session, connect_timeout=timeout,
-                               region=config.region, enable_crc=False)
+            return bucket_for(config, credentials, timeout, session)
 
         self._bucket = bucket(TIMEOUT)
         self._slow_bucket = bucket(COMPLETE_TIMEOUT)

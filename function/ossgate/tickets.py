@@ -142,7 +142,9 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
     if callback_fields is not None:
         extra_fields.extend(callback_fields(key).items())
 
-    conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, profile.max_size]]
+    # With quotas on, bytesPerDay counts declared sizes, so the form may carry no more than the declared size.
+    largest = request.size if config.quotas else profile.max_size
+    conditions = [{"bucket": config.bucket}, ["eq", "$key", key], ["content-length-range", 1, largest]]
     conditions += [["eq", "$" + name.lower(), value] for name, value in extra_fields]
     conditions += FORBIDDEN_FIELD_VALUES
 

@@ -133,6 +133,21 @@ class Body:
         return Received(path, size, md5.digest(), crc.value)
 
 
+def copy_to_file(source, path, length):
+    """Copy `length` bytes from the open file `source` (at its position) to `path`, hashing as it goes."""
+    md5, crc, left = hashlib.md5(), Crc64(), length
+    with open(path, "wb") as out:
+        while left:
+            data = source.read(min(CHUNK, left))
+            if not data:
+                break
+            md5.update(data)
+            crc.update(data)
+            out.write(data)
+            left -= len(data)
+    return Received(path, length - left, md5.digest(), crc.value)
+
+
 def _decode_md5(value):
     try:
         raw = base64.b64decode(value.strip(), validate=True)

@@ -25,7 +25,8 @@ BUCKET_SUBRESOURCES = ("bucketInfo", "acl", "cors", "lifecycle", "location", "up
 
 OBJECT_ROUTES = {
     ("PUT", None): objects.put_object, ("PUT", "copy"): objects.copy_object,
-    ("PUT", "uploadId"): multipart.upload_part, ("PUT", "tagging"): objects.put_tagging,
+    ("PUT", "uploadId"): multipart.upload_part, ("PUT", "copy-part"): multipart.upload_part_copy,
+    ("PUT", "tagging"): objects.put_tagging,
     ("PUT", "acl"): objects.put_acl,
     ("GET", None): objects.get_object, ("GET", "uploadId"): multipart.list_parts,
     ("GET", "tagging"): objects.get_tagging, ("GET", "acl"): objects.get_acl,
@@ -55,9 +56,9 @@ def operation(method, key, params, headers):
         if sub == "uploadId" and "uploads" in params:
             raise OssError("InvalidArgument", "uploads and uploadId cannot be used together.")
         if method == "PUT" and headers.get("x-oss-copy-source") is not None:
-            if sub is not None:
-                raise not_implemented("UploadPartCopy" if sub == "uploadId" else "copy with ?" + sub)
-            sub = "copy"
+            if sub not in (None, "uploadId"):
+                raise not_implemented("copy with ?" + sub)
+            sub = "copy-part" if sub == "uploadId" else "copy"
         route = OBJECT_ROUTES.get((method, sub))
     else:
         sub = next((s for s in BUCKET_SUBRESOURCES if s in params), None)

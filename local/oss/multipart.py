@@ -10,10 +10,13 @@ upper-case; its CRC-64 is computed over the whole completed object."""
 import base64
 import hashlib
 import os
+import re
 
 from . import callbacks
+from .body import copy_to_file
 from .crc64 import Crc64
 from .errors import OssError
+from .objects import copy_conditions, copy_source
 from .access import require_write
 from .settings import MAX_OBJECT_SIZE, check_key, forbid_overwrite, settings_from_headers
 from .uploads import no_such_upload
@@ -66,6 +69,51 @@ def upload_part(call):
         raise
     return Answer(200, headers=[("ETag", '"%s"' % part["etag"]), ("x-oss-hash-crc64ecma", part["crc64"]),
                                 ("Content-MD5", base64.b64encode(received.md5).decode("ascii"))])
+
+
+def upload_part_copy(call):
+    """UploadPartCopy: part n of an upload taken from an object of this bucket, whole or
+    `x-oss-copy-source-range: bytes=first-last`."""
+    require_write(call)
+    oss = call.oss
+    number = _int_param(call, "partNumber", None, 1, MAX_PART_NUMBER)
+    if number is None:
+        raise OssError("InvalidArgument", "partNumber is required.", ArgumentName="partNumber")
+    oss.uploads.get(call.params["uploadId"], call.key)
+    source_key = copy_source(call)
+    call.body.drain()
+    meta, source = oss.store.open(source_key)
+    if meta is None:
+        raise OssError("NoSuchKey", "The specified key does not exist.", Key=source_key)
+    with source:
+        copy_conditions(call, meta)
+        start, end = _copy_range(call.header("x-oss-copy-source-range"), meta["size"])
+        if end - start + 1 > MAX_PART_SIZE:
+            raise OssError("InvalidArgument", "A part is at most 5 GB.")
+        source.seek(start)
+        received = copy_to_file(source, oss.store.temp_path(), end - start + 1)
+    try:
+        part = oss.uploads.put_part(call.params["uploadId"], call.key, number, received, now_epoch(oss))
+    except BaseException:
+        received.discard()
+        raise
+    return xml_answer("CopyPartResult", [("LastModified", iso_time(part["lastModified"])),
+                                         ("ETag", '"%s"' % part["etag"])],
+                      headers=[("ETag", '"%s"' % part["etag"]), ("x-oss-hash-crc64ecma", part["crc64"])])
+
+
+def _copy_range(value, size):
+    if value is None:
+        return 0, size - 1
+    match = re.match(r"^bytes=(\d+)-(\d*)$", value.strip())
+    if not match:
+        raise OssError("InvalidArgument", "x-oss-copy-source-range must be bytes=first-last.")
+    start = int(match.group(1))
+    end = int(match.group(2)) if match.group(2) else size - 1
+    if start > end or end >= size:
+        raise OssError("InvalidRange", "The requested range cannot be satisfied.", RangeRequested=value,
+                       ActualObjectSize=size)
+    return start, end
 
 
 def list_parts(call):
@@ -205,12 +253,15 @@ def list_uploads(call):
     id_marker = call.params.get("upload-id-marker", "")
     max_uploads = _int_param(call, "max-uploads", 1000, 1, 1000)
     entries, prefixes = [], []
-    for record in oss.uploads.all():
+    records = oss.uploads.all()  # by key, then initiation time: the marker is a position in that order
+    marker_at = next(((r["initiated"], r["uploadId"]) for r in records
+                      if r["key"] == key_marker and r["uploadId"] == id_marker), None)
+    for record in records:
         key = record["key"]
         if not key.startswith(prefix):
             continue
         if key_marker and (key.encode() < key_marker.encode() or
-                           (key == key_marker and (not id_marker or record["uploadId"] <= id_marker))):
+                           (key == key_marker and _before_marker(record, id_marker, marker_at))):
             continue
         if delimiter:
             cut = key.find(delimiter, len(prefix))
@@ -241,4 +292,13 @@ def list_uploads(call):
     return xml_answer("ListMultipartUploadsResult", children)
 
 
-__all__ = ["initiate", "upload_part", "list_parts", "complete", "abort", "list_uploads", "no_such_upload"]
+def _before_marker(record, id_marker, marker_at):
+    """Whether an upload of the marker key comes at or before upload-id-marker (all of them without one)."""
+    if not id_marker:
+        return True
+    if marker_at is None:
+        return record["uploadId"] <= id_marker
+    return (record["initiated"], record["uploadId"]) <= marker_at
+
+
+__all__ = ["initiate", "upload_part", "upload_part_copy", "list_parts", "complete", "abort", "list_uploads", "no_such_upload"]

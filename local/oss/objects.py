@@ -18,6 +18,7 @@ from .settings import (MAX_OBJECT_SIZE, OBJECT_ACLS, check_key, check_tags, forb
 from .wire import Answer, encode_key, http_time, iso_time, owner, parse_http_time, xml_answer
 
 NEEDS_RESTORE = ("Archive", "ColdArchive", "DeepColdArchive")
+MAX_COPY_SIZE = 1024 ** 3  # CopyObject copies objects up to 1 GB; larger ones take UploadPartCopy
 RESPONSE_OVERRIDES = {"response-content-type": "Content-Type", "response-content-language": "Content-Language",
                       "response-expires": "Expires", "response-cache-control": "Cache-Control",
                       "response-content-disposition": "Content-Disposition",
@@ -195,7 +196,7 @@ def put_object(call):
     return callbacks.answer(call, spec, meta, headers, Answer(200, headers=headers))
 
 
-def _copy_source(call):
+def copy_source(call):
     """The source key of x-oss-copy-source (`/<bucket>/<url-encoded key>`), which must be in this bucket."""
     bucket, _, source_key = unquote(call.header("x-oss-copy-source")).lstrip("/").partition("/")
     if "?" in source_key:
@@ -230,13 +231,16 @@ def copy_object(call):
     require_write(call)
     check_key(call.key)
     oss = call.oss
-    source_key = _copy_source(call)
+    source_key = copy_source(call)
     call.body.drain()
     meta, data = oss.store.open(source_key)
     if meta is None:
         raise OssError("NoSuchKey", "The specified key does not exist.", Key=source_key)
     with data:
-        _copy_conditions(call, meta)
+        copy_conditions(call, meta)
+        if meta["size"] > MAX_COPY_SIZE:
+            raise OssError("InvalidArgument", "CopyObject copies objects up to 1 GB: use UploadPartCopy for larger "
+                                              "ones (https://help.aliyun.com/zh/oss/developer-reference/uploadpartcopy).")
         forbid = forbid_overwrite(call)
         if forbid and oss.store.exists(call.key):
             raise OssError("FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
@@ -255,7 +259,7 @@ def copy_object(call):
                       headers=[("ETag", '"%s"' % stored["etag"]), ("x-oss-hash-crc64ecma", stored["crc64"])])
 
 
-def _copy_conditions(call, meta):
+def copy_conditions(call, meta):
     etag = '"%s"' % meta["etag"]
     checks = (("x-oss-copy-source-if-match", lambda v: v.strip() in (etag, meta["etag"])),
               ("x-oss-copy-source-if-none-match", lambda v: v.strip() not in (etag, meta["etag"])),

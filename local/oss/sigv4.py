@@ -62,7 +62,7 @@ def check_credential(fields, identity, region, now):
     if day != fields["x-oss-date"][:8]:
         raise OssError("InvalidArgument", "The date in x-oss-credential does not match x-oss-date.")
     if stamp - now > MAX_SKEW:
-        raise _skewed(stamp, now)
+        raise skewed(stamp, now)
     if now - stamp > MAX_V4_AGE:
         raise OssError("AccessDenied", "Request has expired.")
     token = fields.get("x-oss-security-token")
@@ -73,7 +73,7 @@ def check_credential(fields, identity, region, now):
     return day
 
 
-def _skewed(stamp, now):
+def skewed(stamp, now):
     return OssError("RequestTimeTooSkewed",
                     "The difference between the request time and the current time is too large.",
                     RequestTime=stamp.strftime("%Y%m%dT%H%M%SZ"), ServerTime=now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
@@ -137,7 +137,7 @@ def _check_header_signature(method, bucket, key, query_pairs, headers, identity,
     check_credential(fields, identity, region, now)
     moment = parse_stamp(stamp)
     if abs(now - moment) > MAX_SKEW:
-        raise _skewed(moment, now)
+        raise skewed(moment, now)
     _check_payload_hash(headers, required=True)
     additional = [h.lower() for h in parts.get("AdditionalHeaders", "").split(";") if h]
     for name in additional:

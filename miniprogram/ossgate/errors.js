@@ -21,7 +21,8 @@ function UploadError (code, message, details) {
   error.name = 'UploadError'
   error.code = code
   details = details || {}
-  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source', 'key']
+  var names = ['status', 'signerCode', 'ossCode', 'ossMessage', 'requestId', 'hint', 'cause', 'source', 'key',
+    'retryAfter']
   for (var i = 0; i < names.length; i++) {
     if (details[names[i]] !== undefined) error[names[i]] = details[names[i]]
   }
@@ -48,6 +49,20 @@ function parseSignerError (data) {
   return body && body.error && typeof body.error === 'object' ? body.error : null
 }
 
+// Seconds to wait before asking again: the Retry-After header (seconds or an HTTP date) or the body's retryAfter.
+function retryAfterSeconds (headers, detail, now) {
+  var value
+  for (var name in headers || {}) {
+    if (name.toLowerCase() === 'retry-after') value = headers[name]
+  }
+  if (value === undefined || value === null || value === '') value = detail && detail.retryAfter
+  if (typeof value === 'number') return value >= 0 ? Math.ceil(value) : undefined
+  if (typeof value !== 'string') return undefined
+  if (/^\s*\d+\s*$/.test(value)) return parseInt(value, 10)
+  var date = Date.parse(value)
+  return isNaN(date) ? undefined : Math.max(0, Math.ceil((date - (now || Date.now)()) / 1000))
+}
+
 function safeJson (text) {
   try { return JSON.parse(text) } catch (e) { return null }
 }
@@ -70,6 +85,7 @@ module.exports = {
   UploadError: UploadError,
   parseOssError: parseOssError,
   parseSignerError: parseSignerError,
+  retryAfterSeconds: retryAfterSeconds,
   ossHint: ossHint,
   networkHint: networkHint,
   safeJson: safeJson,

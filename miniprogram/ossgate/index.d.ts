@@ -14,7 +14,7 @@ export interface AbortSignalLike {
 }
 
 export interface RetryRule {
-  when: Partial<Record<'code' | 'source' | 'signerCode' | 'ossCode' | 'ossMessage' | 'status', unknown>>
+  when: Partial<Record<'code' | 'source' | 'signerCode' | 'ossCode' | 'ossMessage' | 'status' | 'retryAfter', unknown>>
   /** new_ticket: a fresh ticket, or fresh part URLs; restart: a multipart upload begins anew (once) */
   then: 'retry' | 'new_ticket' | 'relogin' | 'restart' | 'fail'
 }
@@ -108,6 +108,8 @@ export type UploadErrorCode =
    *  already_exists (409), incomplete_upload (400, after one attempt to send the missing parts), no_such_upload (404;
    *  after a complete whose answer was lost, `key` names the object it most likely stored) */
   | 'complete_refused'
+  /** A per-user quota (ticketsPerMinute, uploadsPerDay, bytesPerDay) refused the ticket: see retryAfter */
+  | 'quota_exceeded'
 
 export class UploadError extends Error {
   name: 'UploadError'
@@ -125,6 +127,8 @@ export class UploadError extends Error {
   cause?: unknown
   /** complete_refused with signerCode no_such_upload after an interrupted complete: the key it most likely stored */
   key?: string
+  /** Seconds until asking again can succeed (a 429's Retry-After header or the error body's retryAfter) */
+  retryAfter?: number
 }
 
 export interface Adapter {

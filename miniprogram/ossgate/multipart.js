@@ -96,10 +96,10 @@ function createMultipart (deps) {
   function initiate (job, print) {
     var payload = Object.assign({}, job.ticketRequest)
     if (deps.partSize) payload.partSize = deps.partSize
-    return deps.withRetries(function () {
+    return deps.withRetries(function (used) {
       return deps.callSigner('/v1/multipart/uploads', payload, job.signal, function (body) {
         return body.uploadId && body.key && body.partSize > 0 && Array.isArray(body.parts)
-      })
+      }, used)
     }, job.signal).then(function (body) {
       var checkpoint = {
         fingerprint: print, key: body.key, uploadId: body.uploadId, partSize: body.partSize,
@@ -123,8 +123,8 @@ function createMultipart (deps) {
     function page (after) {
       var payload = { key: checkpoint.key, uploadId: checkpoint.uploadId, partNumbers: after ? [] : ask, listUploaded: true }
       if (after) payload.uploadedAfter = after
-      return deps.withRetries(function () {
-        return deps.callSigner('/v1/multipart/parts', payload, job.signal, function (body) { return Array.isArray(body.parts) })
+      return deps.withRetries(function (used) {
+        return deps.callSigner('/v1/multipart/parts', payload, job.signal, function (body) { return Array.isArray(body.parts) }, used)
       }, job.signal).then(function (body) {
         if (!first) first = body
         ;(body.uploaded || []).forEach(function (part) {
@@ -280,8 +280,8 @@ function createMultipart (deps) {
     var payload = { key: checkpoint.key, uploadId: checkpoint.uploadId }
     function call () {
       var interrupted = null // the failure (network, 5xx) before a retry: the complete may have happened anyway
-      return deps.withRetries(function () {
-        return deps.callSigner('/v1/multipart/complete', payload, job.signal, function (body) { return body.key })
+      return deps.withRetries(function (used) {
+        return deps.callSigner('/v1/multipart/complete', payload, job.signal, function (body) { return body.key }, used)
       }, job.signal, function (action, error) { interrupted = error }).then(null, function (error) {
         if (error.signerCode === 'no_such_upload' && interrupted) return unanswered(checkpoint, interrupted, error)
         if (error.signerCode === 'callback_failed') error.code = 'callback_failed' // stored; the callback failed
@@ -336,9 +336,9 @@ function createMultipart (deps) {
   }
 
   function abortOnOss (checkpoint, signal) {
-    return deps.withRetries(function () {
+    return deps.withRetries(function (used) {
       return deps.callSigner('/v1/multipart/abort', { key: checkpoint.key, uploadId: checkpoint.uploadId }, signal,
-        function (body) { return body.aborted })
+        function (body) { return body.aborted }, used)
     }, signal).then(null, function (error) {
       if (error.signerCode === 'no_such_upload' || error.signerCode === 'forbidden') return // already gone, or not ours
       throw error

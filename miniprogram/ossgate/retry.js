@@ -1,8 +1,10 @@
 'use strict'
 // Retry rules as data: the first rule whose `when` matches a failure decides what happens next.
-// Failures are described as { source: 'signer' | 'oss', code, status, signerCode, ossCode, ossMessage }.
+// Failures are described as { source: 'signer' | 'oss', code, status, signerCode, ossCode, ossMessage, retryAfter }.
 // Actions: retry (same request after a backoff), new_ticket (fresh ticket or part URLs), relogin, restart (a
 // multipart upload begins anew, once), fail.
+
+var MAX_RETRY_AFTER_SECONDS = 5
 
 var RULES = [
   { when: { code: 'aborted' }, then: 'fail' },
@@ -12,6 +14,9 @@ var RULES = [
   { when: { code: 'ticket_refused', status: 401 }, then: 'relogin' },
   // Multipart complete: OSS stored the object but its upload callback failed; completing again cannot help.
   { when: { source: 'signer', signerCode: 'callback_failed' }, then: 'fail' },
+  // An answer that asks to wait more than a few seconds (a quota that resets in a minute or tomorrow) is final:
+  // asking again sooner would only be refused again.
+  { when: { retryAfter: { min: MAX_RETRY_AFTER_SECONDS + 1, max: Infinity } }, then: 'fail' },
   { when: { status: 429 }, then: 'retry' },
   { when: { status: { min: 500, max: 599 } }, then: 'retry' },
   // Multipart: an expired part URL gets fresh URLs from /v1/multipart/parts; a vanished upload (aborted, or
@@ -51,4 +56,11 @@ function backoff (attempt, delays, random) {
   return Math.round(ceiling / 2 + (random || Math.random)() * ceiling / 2)
 }
 
-module.exports = { RULES: RULES, DEFAULT_DELAYS: DEFAULT_DELAYS, decide: decide, backoff: backoff }
+// The wait before retry number `attempt`: the backoff, but never less than the server's Retry-After.
+function delayFor (failure, attempt, delays, random) {
+  var wait = backoff(attempt, delays, random)
+  return failure && typeof failure.retryAfter === 'number' ? Math.max(wait, failure.retryAfter * 1000) : wait
+}
+
+module.exports = { RULES: RULES, DEFAULT_DELAYS: DEFAULT_DELAYS, MAX_RETRY_AFTER_SECONDS: MAX_RETRY_AFTER_SECONDS,
+  decide: decide, backoff: backoff, delayFor: delayFor }

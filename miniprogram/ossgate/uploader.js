@@ -72,7 +72,8 @@ function createUploader (options) {
     if (authorization) headers.Authorization = authorization
     return send('request', { url: url, method: 'POST', headers: headers, body: JSON.stringify(payload),
       timeout: timeout, signal: signal }).then(function (res) {
-      return { status: res.status, body: typeof res.data === 'string' ? errors.safeJson(res.data) : res.data }
+      return { status: res.status, body: typeof res.data === 'string' ? errors.safeJson(res.data) : res.data,
+        headers: res.headers }
     }, function (cause) {
       if (cause && cause.code === 'aborted') throw cause
       throw new UploadError('network', 'Could not reach the signer at ' + url + ': ' + describe(cause),
@@ -89,9 +90,11 @@ function createUploader (options) {
     }).then(function (res) {
       if (res.status === 200 && res.body && answered(res.body)) return res.body
       var detail = errors.parseSignerError(res.body) || {}
-      throw new UploadError(res.status >= 500 || res.status === 429 ? 'signer_unavailable' : 'ticket_refused',
-        detail.message || 'The signer answered HTTP ' + res.status,
-        { status: res.status, requestId: detail.requestId, signerCode: detail.code, source: 'signer' })
+      var code = res.status >= 500 || res.status === 429 ? 'signer_unavailable' : 'ticket_refused'
+      if (detail.code === 'quota_exceeded') code = 'quota_exceeded'
+      throw new UploadError(code, detail.message || 'The signer answered HTTP ' + res.status,
+        { status: res.status, requestId: detail.requestId, signerCode: detail.code, source: 'signer',
+          retryAfter: res.status === 429 || res.status === 503 ? errors.retryAfterSeconds(res.headers, detail, now) : undefined })
     })
   }
 
@@ -144,7 +147,7 @@ function createUploader (options) {
         tries++
         if (tries >= MAX_ATTEMPTS || (action !== 'retry' && action !== 'new_ticket')) throw error
         if (onRetry) onRetry(action, error)
-        return sleep(retry.backoff(tries - 1, delays, random), signal).then(step)
+        return sleep(retry.delayFor(error, tries - 1, delays, random), signal).then(step)
       })
     }
     return step()

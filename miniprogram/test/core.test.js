@@ -353,3 +353,44 @@ test('the ES module entry exports what the CommonJS entry does', async () => {
   assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), Object.keys(require('../ossgate')).sort())
   assert.equal(esm.DEFAULT_MULTIPART_THRESHOLD, 10 * 1024 * 1024)
 })
+
+function quotaError (retryAfter, where) {
+  const body = { error: { code: 'quota_exceeded', message: 'quota exceeded: uploadsPerDay, 500 uploads per day', requestId: 'fc-q' } }
+  if (where !== 'header') body.error.retryAfter = retryAfter
+  return { status: 429, data: JSON.stringify(body), headers: where === 'body' ? {} : { 'retry-after': String(retryAfter) } }
+}
+
+test('a quota 429 asking for more than a few seconds is final: quota_exceeded with retryAfter, one request', async () => {
+  for (const where of ['header', 'body', 'both']) {
+    const adapter = createFakeAdapter({ request: [quotaError(3600, where), ticketAnswer()] })
+    await assert.rejects(uploader(adapter).upload({ filePath: 'a', size: 10 }), (e) =>
+      e instanceof UploadError && e.code === 'quota_exceeded' && e.retryAfter === 3600 && e.status === 429 &&
+      e.signerCode === 'quota_exceeded' && /uploadsPerDay/.test(e.message))
+    assert.equal(adapter.calls.request.length, 1, where)
+    assert.equal(adapter.calls.uploadFile.length, 0)
+  }
+})
+
+test('a quota 429 with a short Retry-After is retried after at least that long', async () => {
+  const adapter = createFakeAdapter({ request: [quotaError(1, 'header'), ticketAnswer()], uploadFile: [{ status: 200, data: '' }] })
+  const started = Date.now()
+  await uploader(adapter).upload({ filePath: 'a', size: 10 })
+  assert.ok(Date.now() - started >= 990, 'waited for Retry-After')
+  assert.equal(adapter.calls.request.length, 2)
+})
+
+test('retry rules: a 429 with a long Retry-After fails, a short one retries; Retry-After as seconds or a date', () => {
+  assert.equal(retry.decide({ source: 'signer', status: 429, code: 'quota_exceeded', retryAfter: 60 }), 'fail')
+  assert.equal(retry.decide({ source: 'signer', status: 429, code: 'quota_exceeded', retryAfter: 6 }), 'fail')
+  assert.equal(retry.decide({ source: 'signer', status: 429, code: 'quota_exceeded', retryAfter: 5 }), 'retry')
+  assert.equal(retry.decide({ source: 'signer', status: 429, code: 'signer_unavailable' }), 'retry')
+  assert.equal(retry.decide({ source: 'signer', status: 503, code: 'signer_unavailable', retryAfter: 120 }), 'fail')
+  assert.equal(retry.decide({ source: 'signer', status: 503, code: 'signer_unavailable', retryAfter: 2 }), 'retry')
+  assert.equal(retry.delayFor({ retryAfter: 2 }, 0, [100], () => 1), 2000)
+  assert.equal(retry.delayFor({}, 0, [100], () => 1), 100)
+  const errors = require('../ossgate/errors')
+  const now = () => Date.parse('2026-11-30T04:00:00Z')
+  assert.equal(errors.retryAfterSeconds({ 'Retry-After': 'Mon, 30 Nov 2026 04:01:00 GMT' }, null, now), 60)
+  assert.equal(errors.retryAfterSeconds({}, { retryAfter: 42 }, now), 42)
+  assert.equal(errors.retryAfterSeconds({}, {}, now), undefined)
+})

@@ -103,7 +103,7 @@ function flipLastHex (hex) {
   return hex.slice(0, -1) + (hex.endsWith('0') ? '1' : '0')
 }
 function tamperUrl (url) {
-  return url.replace(/(x-oss-signature=[0-9a-f]{63})([0-9a-f])/, (_, head, last) => head + (last === '0' ? '1' : '0'))
+  return url.replace(/x-oss-signature=([0-9a-f]{64})/, (_, s) => 'x-oss-signature=' + flipLastHex(s))
 }
 
 // One byte of the V4 Authorization header's signature changed, after ali-oss signed it.
