@@ -1,6 +1,6 @@
-"""The local OSS's upload callback (reference/oss-v4.md §4): substitute the variables, sign with RSA
-(MD5withRSA, PKCS#1 v1.5, via the `cryptography` package: a different library from the function's verifier),
-POST to callbackUrl within 5 s, and report what to relay to the uploader."""
+"""The local OSS's upload callback (https://www.alibabacloud.com/help/en/oss/developer-reference/callback):
+substitute the variables, sign with RSA (MD5withRSA, PKCS#1 v1.5, via the `cryptography` package: a different
+library from the function's verifier), POST to callbackUrl within 5 s, and report what to relay to the uploader."""
 
 import base64
 import binascii

@@ -1,4 +1,4 @@
-"""A local stand-in for the WeChat server APIs ossgate calls (reference: developers.weixin.qq.com).
+"""A local stand-in for the WeChat server APIs ossgate calls (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/).
 
     python -m local.wechat --port 9200 --appid wxlocal --secret <secret> \
         [--push-url http://127.0.0.1:9000/v1/wechat/push --push-token <Token> [--push-aes-key <EncodingAESKey>]]

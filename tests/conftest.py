@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 VECTORS = Path(__file__).resolve().parent / "vectors"
 SHARED = ROOT.parent / "shared"
-FC3_DATA = Path(__file__).resolve().parent / "data" / "fc3"  # copies of shared/data/fc3 (see SOURCE.md there)
+FC3_DATA = Path(__file__).resolve().parent / "data" / "fc3"  # the fc3 component's files (see SOURCE.md there)
 for path in (str(FUNCTION_DIR), str(ROOT)):
     if path not in sys.path:
         sys.path.insert(0, path)

@@ -234,3 +234,20 @@ def test_invalid_quota_settings_name_the_setting_and_never_the_password(override
         config.from_environ(base_env(**overrides))
     assert named in raised.value.message and raised.value.code == "config_error"
     assert "pa55word" not in raised.value.message
+
+
+@pytest.mark.parametrize("overrides", [
+    {"OSS_ENDPOINT": "https://oss-cn-shanghai-internal.aliyuncs.com"},                         # not OSS_REGION's
+    {"OSS_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com", "FC_REGION": "cn-beijing"},  # function elsewhere
+])
+def test_an_internal_endpoint_outside_its_region_is_refused(overrides):
+    with pytest.raises(ConfigError, match="OSS_ENDPOINT"):
+        config.from_environ(base_env(**overrides))
+
+
+def test_an_internal_endpoint_in_the_functions_region_is_fine():
+    cfg = config.from_environ(base_env(OSS_ENDPOINT="https://oss-cn-hangzhou-internal.aliyuncs.com",
+                                       FC_REGION="cn-hangzhou"))
+    assert cfg.endpoint == "https://oss-cn-hangzhou-internal.aliyuncs.com"
+    public = config.from_environ(base_env(OSS_ENDPOINT="https://oss-cn-hangzhou.aliyuncs.com", FC_REGION="cn-beijing"))
+    assert public.endpoint == "https://oss-cn-hangzhou.aliyuncs.com"

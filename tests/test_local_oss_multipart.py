@@ -241,3 +241,26 @@ def test_list_multipart_uploads_pages_through_uploads_of_one_key(bkt):
     assert listed == ids  # oldest first, each exactly once
     for upload_id in ids:
         bkt.abort_multipart_upload("lmu-same/key", upload_id)
+
+
+def test_listing_the_parts_of_an_upload_completed_meanwhile_is_no_such_upload(tmp_path, monkeypatch):
+    """A complete may claim the upload between ListParts' lookup and its folder listing (a race seen in
+    test_concurrent_completes_have_one_winner): that is NoSuchUpload, not a crash."""
+    import pytest
+
+    from local.oss.errors import OssError
+    from local.oss.uploads import Uploads
+
+    uploads = Uploads(str(tmp_path))
+    upload_id = uploads.initiate("mp/raced.bin", {}, 0)
+    looked_up = uploads.get
+
+    def lookup_then_lose_the_race(uid, key):
+        record = looked_up(uid, key)
+        os.rename(uploads._folder(uid), str(tmp_path / "claimed-elsewhere"))
+        return record
+
+    monkeypatch.setattr(uploads, "get", lookup_then_lose_the_race)
+    with pytest.raises(OssError) as raised:
+        uploads.parts(upload_id, "mp/raced.bin")
+    assert raised.value.code == "NoSuchUpload"

@@ -9,15 +9,15 @@ import json
 import os
 
 import secrets
-import subprocess
 import sys
+import threading
+import time
 from contextlib import contextmanager
 
 import pytest
 
-from conftest import ROOT
 from formpost import http, oss_error_code, post_json
-from local.dev import free_port, wait_for_port
+from local.dev import Server, free_port
 from local.oss.store import Store
 from stack import local_stack
 
@@ -41,17 +41,13 @@ def second_instance(port, stack, env):
                OSS_BUCKET=stack["bucket"], OSS_REGION="cn-hangzhou", OSS_CALLBACK_PUBLIC_KEY=public,
                OSS_UPLOAD_HOST="%s/%s" % (stack["oss"], stack["bucket"]), OSS_ENDPOINT=stack["oss"],
                WECHAT_APPID="wxlocaldev", WECHAT_SECRET="unused-here", WECHAT_API_BASE=stack["wechat"], **env)
-    process = subprocess.Popen([sys.executable, "-m", "local.fc", "--port", str(port)], cwd=str(ROOT), env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server("fc", port, [sys.executable, "-m", "local.fc", "--port", str(port)], env)
     try:
-        wait_for_port(port, process)
+        server.wait_ready(time.monotonic() + 15, threading.Event())  # its own banner, not just an open port
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        server.stop()
+        server.wait_stopped()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Known answers from outside our code: reference/oss-v4.md §1, the OSS Python SDK v2 vectors, and oss2."""
+"""Known answers from outside our code: OSS's documented PostObject V4 example, the OSS Python SDK v2 vectors, and oss2
+(sources in tests/vectors/)."""
 
 import base64
 import json

@@ -330,7 +330,7 @@ class App:
             headers = exc.headers
             if exc.code == "method_not_allowed" and route in self.routes:
                 headers = {"Allow": ", ".join(sorted(self.routes[route]) + ["OPTIONS"])}
-        except Exception as exc:  # the contract: anything unexpected is a 500 with the request id, logged
+        except Exception as exc:  # README: anything unexpected is a 500 with the request id, logged
             request_id = request.request_id if request else fallback_id
             self.logger.exception("unhandled_exception", exc, secrets=self._secrets(), requestId=request_id)
             status, body, headers = 500, OssgateError(

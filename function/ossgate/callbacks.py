@@ -1,4 +1,5 @@
-"""OSS upload callbacks (OSS documentation "Callback"): what tickets ask OSS to send, and verifying what arrives.
+"""OSS upload callbacks: what tickets ask OSS to send, and verifying what arrives
+(https://www.alibabacloud.com/help/en/oss/developer-reference/callback).
 
 Two checks, both required. OSS signs `url_decode(path) + query + "\\n" + body` with RSA (MD5withRSA,
 PKCS#1 v1.5): the public key is the pinned OSS_CALLBACK_PUBLIC_KEY, or the one at OSS's documented key URL

@@ -51,7 +51,7 @@ class Profile(Record):
 
 
 class Config(Record):
-    """Every setting of the contract's configuration table, validated; see from_environ."""
+    """Every setting of README's configuration table, validated; see from_environ."""
 
     _fields = (
         ("bucket", REQUIRED), ("region", REQUIRED), ("upload_host", REQUIRED), ("endpoint", REQUIRED),
@@ -311,6 +311,7 @@ def from_environ(env):
             raise ConfigError("OSS_STS_ROLE_ARN must look like acs:ram::<uid>:role/<name>")
         settings["sts_role_arn"] = arn
     settings.update(_moderation(env, settings))
+    _check_internal_endpoint(env, settings["endpoint"], region)
     key = settings["callback_public_key"]
     if key is not None and "BEGIN PUBLIC KEY" not in key:
         raise ConfigError("OSS_CALLBACK_PUBLIC_KEY must be a PEM public key")
@@ -408,6 +409,26 @@ def _quota_settings(env, profiles):
         raise ConfigError("QUOTA_REDIS_URL is set but QUOTAS is not: name the limits to enforce")
     settings.update(quota_redis_url=_redis_url(url), quotas=parse_quotas(raw_quotas, profiles))
     return settings
+
+
+_INTERNAL_ENDPOINT_RE = re.compile(r"^https?://oss-([a-z0-9-]+)-internal\.aliyuncs\.com$")
+
+
+def _check_internal_endpoint(env, endpoint, region):
+    """An -internal OSS endpoint answers only from inside its own region
+    (https://help.aliyun.com/zh/oss/user-guide/regions-and-endpoints): it must be OSS_REGION's, and the function must
+    run there (FC sets FC_REGION to the function's region)."""
+    match = _INTERNAL_ENDPOINT_RE.fullmatch(endpoint)
+    if not match:
+        return
+    if match.group(1) != region:
+        raise ConfigError("OSS_ENDPOINT %s is region %s's internal endpoint but OSS_REGION is %s"
+                          % (endpoint, match.group(1), region))
+    function_region = _get(env, "FC_REGION")
+    if function_region and function_region != region:
+        raise ConfigError("OSS_ENDPOINT %s is reachable only from %s, but the function runs in %s: deploy it to %s "
+                          "(unset OSSGATE_REGION) or use https://oss-%s.aliyuncs.com"
+                          % (endpoint, region, function_region, region, region))
 
 
 def load():

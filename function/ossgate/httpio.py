@@ -1,4 +1,4 @@
-"""FC 3.0 HTTP-trigger events in, the four-field response dict out (FC 3.0 docs: the HTTP trigger event)."""
+"""FC 3.0 HTTP-trigger events in, the four-field response dict out (https://help.aliyun.com/zh/functioncompute/fc-3-0/user-guide/http-trigger-invoking-function)."""
 
 import base64
 import binascii

@@ -1,4 +1,5 @@
-"""PostObject policy documents (reference/oss-v4.md §1): conditions in, base64 policy and signed form fields out.
+"""PostObject policy documents: conditions in, base64 policy and signed form fields out
+(https://www.alibabacloud.com/help/en/oss/developer-reference/signature-version-4-recommend).
 
 Pure functions: the caller passes the credentials, the clock reading and every value to pin.
 """

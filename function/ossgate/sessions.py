@@ -90,7 +90,7 @@ def verify(token, secrets, audience, now_epoch):
 
 
 def issue(config, openid, now_epoch):
-    """The contract's `POST /v1/session` answer for a verified openid."""
+    """README's `POST /v1/session` answer for a verified openid."""
     user_id = user_id_for(config.wechat_appid, openid)
     claims = {SEALED_OPENID_CLAIM: seal_openid(config, user_id, openid)} if config.moderation == "wechat" else None
     token, expires = mint(user_id, config.session_secrets[0], config.wechat_appid, now_epoch, config.session_ttl,

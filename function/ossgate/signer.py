@@ -1,6 +1,7 @@
 """OSS Signature Version 4 (OSS4-HMAC-SHA256): pure functions, one per spec step, clock passed in.
 
-Spec: reference/oss-v4.md §1 (PostObject policy) and §2 (header and query signing).
+Spec: OSS V4 signatures for PostObject (https://www.alibabacloud.com/help/en/oss/developer-reference/signature-version-4-recommend)
+and for headers and URLs (https://www.alibabacloud.com/help/en/oss/developer-reference/recommend-to-use-signature-version-4).
 Nothing here reads a clock, the environment or the network.
 """
 

@@ -128,7 +128,7 @@ def iso_utc(moment):
 
 
 def upload_ticket(config, credentials, user_id, request, now, random_id, callback_fields=None):
-    """The contract's `POST /v1/uploads` answer for an already authenticated user.
+    """README's `POST /v1/uploads` answer for an already authenticated user.
 
     `callback_fields`: None, or a function of the chosen key giving the callback form fields to pin."""
     profile = allowed_profile(config, request)
@@ -162,7 +162,7 @@ def upload_ticket(config, credentials, user_id, request, now, random_id, callbac
 
 
 def seed_signature(config, credentials, user_id, now):
-    """`GET /generate_signature`: the seed document's field names, with the caller's prefix pinned."""
+    """`GET /generate_signature`: the classic server-signing sample's field names, with the caller's prefix pinned."""
     profile = config.profiles["default"]
     directory = keys.seed_prefix(config.upload_prefix, user_id)
     expiration = expiration_for(now, profile.ttl or config.ticket_ttl, credentials)

@@ -1,16 +1,16 @@
 'use strict'
 // UploadError: one error type for every failure, with a stable `code` and, from OSS, its own error code.
 
+// WeChat's failures, clock skew and expired tickets: hints.js (rules as data); the OSS codes below otherwise.
+var hints = require('./hints.js')
+
 var HINTS = {
   SignatureDoesNotMatch: 'OSS could not verify the signature: send the ticket\'s fields exactly as given, in order, with the file last (field name "file").',
-  RequestTimeTooSkewed: 'The device clock or the signer\'s clock is more than 15 minutes off.',
-  PolicyExpired: 'The upload ticket expired before the upload reached OSS; check the device clock and retry.',
   AccessDenied: 'OSS refused the form: a field the ticket pins (key, type, overwrite) was changed, or the ticket is for another bucket.',
   EntityTooLarge: 'The file is bigger than the profile allows.',
   EntityTooSmall: 'The file is empty.',
   FileAlreadyExists: 'This ticket was already used: each ticket uploads one file once.',
   InvalidAccessKeyId: 'The signer\'s credentials are not valid for this bucket.',
-  domain: 'The domain is not on the mini program\'s legal domain list: add the signer to "request" and the bucket to "uploadFile" domains (or tick 不校验合法域名 in WeChat DevTools while developing).',
   cors: 'The browser blocked the request: check the bucket\'s CORS rule and the signer\'s CORS_ALLOW_ORIGINS.',
   network: 'The network request failed: check connectivity and that the URL is reachable over HTTPS.'
 }
@@ -68,13 +68,15 @@ function safeJson (text) {
 }
 
 function ossHint (ossCode, ossMessage) {
-  if (ossCode === 'AccessDenied' && /Policy expired/i.test(ossMessage || '')) return HINTS.PolicyExpired
+  var hint = hints.hintFor({ ossCode: ossCode, ossMessage: ossMessage })
+  if (hint) return hint
   return HINTS[ossCode]
 }
 
 function networkHint (errMsg) {
   var text = String(errMsg || '')
-  if (/domain list|合法域名|url not in/i.test(text)) return HINTS.domain
+  var hint = hints.hintFor({ errMsg: text })
+  if (hint) return hint
   if (/Failed to fetch|CORS|NetworkError when attempting/i.test(text)) return HINTS.cors
   return HINTS.network
 }

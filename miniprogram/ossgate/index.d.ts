@@ -155,3 +155,9 @@ export function createAbortController(): { signal: AbortSignalLike; abort(): voi
 
 /** multipartThreshold's default: 10 MiB */
 export const DEFAULT_MULTIPART_THRESHOLD: number
+/** A plain-words hint for a failure: an UploadError, or a platform API failure such as wx.chooseMedia's
+ *  `{ errMsg, errno }` (legal domain list, privacy guide errno 104 / 112, clock skew, an expired ticket, ...). */
+export function hintFor(error: unknown): string | undefined
+/** The content type for a file name's extension (jpg, png, heic, mp4, mov, mp3, m4a, pdf, txt, zip, ...); never
+ *  an active type such as text/html or image/svg+xml; undefined when unknown. */
+export function inferContentType(filename: string): string | undefined

@@ -10,5 +10,7 @@ module.exports = {
   createUploader: uploader.createUploader,
   UploadError: uploader.UploadError,
   createAbortController: require('./abort.js').createAbortController,
-  DEFAULT_MULTIPART_THRESHOLD: uploader.DEFAULT_MULTIPART_THRESHOLD
+  DEFAULT_MULTIPART_THRESHOLD: uploader.DEFAULT_MULTIPART_THRESHOLD,
+  hintFor: require('./hints.js').hintFor,
+  inferContentType: require('./mime.js').inferContentType
 }

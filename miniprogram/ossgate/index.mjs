@@ -5,4 +5,6 @@ export const createUploader = ossgate.createUploader
 export const UploadError = ossgate.UploadError
 export const createAbortController = ossgate.createAbortController
 export const DEFAULT_MULTIPART_THRESHOLD = ossgate.DEFAULT_MULTIPART_THRESHOLD
+export const hintFor = ossgate.hintFor
+export const inferContentType = ossgate.inferContentType
 export default ossgate

@@ -4,6 +4,7 @@
 // It talks only to an adapter (see adapters/); it never touches wx, uni, my, Taro or window itself.
 
 var errors = require('./errors.js')
+var mime = require('./mime.js')
 var retry = require('./retry.js')
 var queueModule = require('./queue.js')
 var authModule = require('./auth.js')
@@ -196,14 +197,16 @@ function createUploader (options) {
 
   function makeJob (params, size) {
     var ticketRequest = { size: size }
-    if (params.contentType) ticketRequest.contentType = params.contentType
     var filename = params.filename || (params.file && params.file.name) || baseName(params.filePath)
+    // No contentType given: the file name's extension says (mime.js), so a typed profile accepts a photo.
+    var contentType = params.contentType || mime.inferContentType(filename)
+    if (contentType) ticketRequest.contentType = contentType
     if (filename) ticketRequest.filename = filename
     if (params.profile) ticketRequest.profile = params.profile
     var best = 0
     return {
       ticketRequest: ticketRequest, size: size, filePath: params.filePath, file: params.file,
-      filename: filename, contentType: params.contentType, signal: params.signal,
+      filename: filename, contentType: contentType, signal: params.signal,
       progress: function (event) { // monotonic: a retry never moves the bar backwards
         var loaded = Math.min(size, Math.max(0, event.loaded || 0))
         var fraction = event.progress !== undefined ? event.progress : loaded / size

@@ -169,8 +169,8 @@ test('a part OSS holds with the wrong size is sent again', async () => {
   upload.parts.set(1, bytes.subarray(0, 4))
   upload.parts.set(2, bytes.subarray(4, 6))
   checkpoints.createCheckpoints(ctx.adapter.storage, Date.now).save({ fingerprint: print, key: init.key, uploadId: init.uploadId,
-    partSize: 4, partCount: 5, size: 20, contentType: null, profile: null, createdAt: Date.now(), done: [1, 2] })
-  const res = await ctx.uploader.upload({ filePath: FILE, size: 20 })
+    partSize: 4, partCount: 5, size: 20, contentType: 'video/mp4', profile: null, createdAt: Date.now(), done: [1, 2] })
+  const res = await ctx.uploader.upload({ filePath: FILE, size: 20 }) // no contentType: inferred from .mp4, as saved
   assert.equal(res.resumed, true)
   const sent = ctx.adapter.calls.putPart.map((p) => Number(new URL(p.url).searchParams.get('partNumber'))).sort()
   assert.deepEqual(sent, [2, 3, 4, 5])

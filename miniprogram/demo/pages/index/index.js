@@ -2,7 +2,8 @@
 // Files from 10 MiB on go as resumable multipart uploads: Pause keeps what was sent, Resume (or choosing the same
 // chat file again, even after the app restarted) sends only the rest, Discard drops it on OSS too.
 
-const { createAbortController, DEFAULT_MULTIPART_THRESHOLD } = require('ossgate')
+// A declared image type (pinned by the ticket) is what lets the server have WeChat check the picture.
+const { createAbortController, DEFAULT_MULTIPART_THRESHOLD, hintFor, inferContentType } = require('ossgate')
 
 const CHECK_INTERVAL_MS = 2000
 const CHECK_POLLS = 90 // WeChat answers within 30 minutes, usually within seconds; poll for 3 minutes
@@ -10,12 +11,6 @@ const CHECK_POLLS = 90 // WeChat answers within 30 minutes, usually within secon
 let nextId = 1
 const controllers = {}
 const files = {}
-
-// A declared image type (pinned by the ticket) is what lets the server have WeChat check the picture.
-function imageType (path) {
-  const types = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' }
-  return types[String(path).split('.').pop().toLowerCase()] || 'image/jpeg'
-}
 
 function plainWords (error) {
   const messages = {
@@ -43,8 +38,10 @@ Page({
       mediaType: ['image', 'video'],
       success: (res) => this.uploadAll(res.tempFiles.map((f) => ({
         path: f.tempFilePath, size: f.size, name: f.tempFilePath.split('/').pop(),
-        type: f.fileType === 'video' ? 'video/mp4' : imageType(f.tempFilePath)
-      })))
+        // the type from the extension; a picked photo or video is always declared as one (WeChat checks images)
+        type: inferContentType(f.tempFilePath) || (f.fileType === 'video' ? 'video/mp4' : 'image/jpeg')
+      }))),
+      fail: (error) => this.pickerFailed(error)
     })
   },
 
@@ -53,8 +50,15 @@ Page({
       count: 9,
       type: 'all',
       // `name` and `time` (the chat file's modification time) identify the file across app launches for resuming
-      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name, time: f.time })))
+      success: (res) => this.uploadAll(res.tempFiles.map((f) => ({ path: f.path, size: f.size, name: f.name, time: f.time }))),
+      fail: (error) => this.pickerFailed(error)
     })
+  },
+
+  // The picker failed (the privacy guide, a permission, ...): say what to do; a cancelled picker is silent.
+  pickerFailed (error) {
+    if (/cancel/.test(error.errMsg || '')) return
+    wx.showModal({ title: 'Could not pick files', content: hintFor(error) || error.errMsg || String(error), showCancel: false })
   },
 
   uploadAll (files) {
