@@ -25,6 +25,7 @@ ROUTE_RE = re.compile(r"/v1/[a-z0-9][a-z0-9/_*-]*[a-z0-9*]|/healthz|/generate_si
 UPPER_RE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b")
 SNAKE_RE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b")
 CAMEL_RE = re.compile(r"\b[A-Z][A-Za-z0-9]+\b")
+LOWER_CAMEL_RE = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]*)+\b")
 TEST_NAME_RE = re.compile(r"\btest_[a-z0-9_]+\b")
 TEST_FILE_RE = re.compile(r"\btests/[a-z0-9_/]+\.py\b")
 ENV_NAME_RE = re.compile(r"""\benv(?:\s*,\s*|\.get\(\s*|\[\s*)["']([A-Z][A-Z0-9_]+)["']""")
@@ -96,6 +97,14 @@ def oss_codes(text, known):
     return found
 
 
+def identifiers(text):
+    """camelCase names in code (client options, functions, JSON fields): a translation keeps them verbatim."""
+    found = set()
+    for span in code_text(text):
+        found |= set(LOWER_CAMEL_RE.findall(span))
+    return found
+
+
 def named_tests(text):
     return set(TEST_NAME_RE.findall(text)) | set(TEST_FILE_RE.findall(text))
 
@@ -120,6 +129,7 @@ def test_each_translation_names_the_same_routes_settings_and_codes(english_name,
     assert_same("OSS error codes", english_name, oss_codes(english, known_oss_codes),
                 chinese_name, oss_codes(chinese, known_oss_codes))
     assert_same("tests", english_name, named_tests(english), chinese_name, named_tests(chinese))
+    assert_same("identifiers", english_name, identifiers(english), chinese_name, identifiers(chinese))
 
 
 @pytest.mark.parametrize("english_name, chinese_name", PAIRS)
@@ -201,5 +211,6 @@ def test_the_helpers_find_what_they_look_for():
     assert settings(sample, {"MODERATION"}) == {"AUTH_MODE", "MODERATION", "OSS_BUCKET"}
     assert codes(sample, {"file_too_large", "network", "bad_request"}) == {"file_too_large", "network"}
     assert oss_codes(sample, {"AccessDenied", "NoSuchKey"}) == {"AccessDenied"}
+    assert identifiers(sample + "`uploader.upload({ onProgress })` `maxSize`") == {"onProgress", "maxSize"}
     assert named_tests(sample) == {"tests/test_a.py", "test_a", "test_b"}
     assert ENV_NAME_RE.findall('_int(env, "A_B", 1) _get(env,"CC") env.get("DD") env["E_F"]') == ["A_B", "CC", "DD", "E_F"]
