@@ -126,16 +126,22 @@ def _whole_number(value, low, high):
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def _json_object(raw, setting, shape):
+    """A setting holding a non-empty JSON object; ConfigError naming the setting (never echoing its value)."""
+    try:
+        data = jsontext.loads(raw)
+    except ValueError as exc:
+        raise ConfigError("%s is not valid JSON: %s" % (setting, getattr(exc, "msg", exc)))
+    if not isinstance(data, dict) or not data:
+        raise ConfigError("%s must be %s" % (setting, shape))
+    return data
+
+
 def parse_profiles(raw, ticket_ttl_limit=MAX_TICKET_TTL):
     """UPLOAD_PROFILES: `{"<name>": {"maxSize": bytes, "contentTypes": [...], "ttl": seconds}}`."""
     if raw is None:
         return {"default": Profile("default", DEFAULT_MAX_SIZE)}
-    try:
-        data = jsontext.loads(raw)
-    except ValueError as exc:
-        raise ConfigError("UPLOAD_PROFILES is not valid JSON: %s" % getattr(exc, "msg", exc))
-    if not isinstance(data, dict) or not data:
-        raise ConfigError("UPLOAD_PROFILES must be a non-empty JSON object of profiles")
+    data = _json_object(raw, "UPLOAD_PROFILES", "a non-empty JSON object of profiles")
     profiles = {}
     for name, spec in data.items():
         where = "UPLOAD_PROFILES[%r]" % name
@@ -362,12 +368,7 @@ def _redis_url(raw):
 
 def parse_quotas(raw, profiles):
     """QUOTAS: `{"<profile>" | "*": {"ticketsPerMinute": n, "uploadsPerDay": n, "bytesPerDay": n}}`."""
-    try:
-        data = jsontext.loads(raw)
-    except ValueError as exc:
-        raise ConfigError("QUOTAS is not valid JSON: %s" % getattr(exc, "msg", exc))
-    if not isinstance(data, dict) or not data:
-        raise ConfigError('QUOTAS must be a non-empty JSON object like {"*": {"uploadsPerDay": 500}}')
+    data = _json_object(raw, "QUOTAS", 'a non-empty JSON object like {"*": {"uploadsPerDay": 500}}')
     quotas = {}
     for scope, limits in data.items():
         where = "QUOTAS[%r]" % scope[:40]

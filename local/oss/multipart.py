@@ -54,13 +54,19 @@ def initiate(call):
     return xml_answer("InitiateMultipartUploadResult", children)
 
 
-def upload_part(call):
-    require_write(call)
-    oss = call.oss
+def _part_number(call):
+    """partNumber (1..10000) of an upload that exists for this key."""
     number = _int_param(call, "partNumber", None, 1, MAX_PART_NUMBER)
     if number is None:
         raise OssError("InvalidArgument", "partNumber is required.", ArgumentName="partNumber")
-    oss.uploads.get(call.params["uploadId"], call.key)
+    call.oss.uploads.get(call.params["uploadId"], call.key)
+    return number
+
+
+def upload_part(call):
+    require_write(call)
+    oss = call.oss
+    number = _part_number(call)
     received = call.body.to_file(oss.store.temp_path(), MAX_PART_SIZE, call.header("Content-MD5"))
     try:
         part = oss.uploads.put_part(call.params["uploadId"], call.key, number, received, now_epoch(oss))
@@ -76,10 +82,7 @@ def upload_part_copy(call):
     `x-oss-copy-source-range: bytes=first-last`."""
     require_write(call)
     oss = call.oss
-    number = _int_param(call, "partNumber", None, 1, MAX_PART_NUMBER)
-    if number is None:
-        raise OssError("InvalidArgument", "partNumber is required.", ArgumentName="partNumber")
-    oss.uploads.get(call.params["uploadId"], call.key)
+    number = _part_number(call)
     source_key = copy_source(call)
     call.body.drain()
     meta, source = oss.store.open(source_key)
