@@ -157,7 +157,11 @@ export function createAbortController(): { signal: AbortSignalLike; abort(): voi
 export const DEFAULT_MULTIPART_THRESHOLD: number
 /** A plain-words hint for a failure: an UploadError, or a platform API failure such as wx.chooseMedia's
  *  `{ errMsg, errno }` (legal domain list, privacy guide errno 104 / 112, clock skew, an expired ticket, ...). */
-export function hintFor(error: unknown): string | undefined
+export function hintFor(error: unknown, rules?: ReadonlyArray<HintRule>): string | undefined
+/** One hint rule: `when` lists alternatives; one matches when all its fields do (a RegExp tests a string field). */
+export interface HintRule { id: string; when: Array<Record<string, unknown>>; hint: string }
+/** The rules hintFor tries in order. Pass hintFor a copy with other `hint`s to word them in another language. */
+export const HINT_RULES: ReadonlyArray<HintRule>
 /** The content type for a file name's extension (jpg, png, heic, mp4, mov, mp3, m4a, pdf, txt, zip, ...); never
  *  an active type such as text/html or image/svg+xml; undefined when unknown. */
 export function inferContentType(filename: string): string | undefined

@@ -12,5 +12,6 @@ module.exports = {
   createAbortController: require('./abort.js').createAbortController,
   DEFAULT_MULTIPART_THRESHOLD: uploader.DEFAULT_MULTIPART_THRESHOLD,
   hintFor: require('./hints.js').hintFor,
+  HINT_RULES: require('./hints.js').RULES,
   inferContentType: require('./mime.js').inferContentType
 }

@@ -33,11 +33,11 @@ test('a large chat file: Pause, Resume (sending only the rest, marked resumed), 
   assert.equal(item().large, true)
   page.cancel({ currentTarget: { dataset: { id: item().id } } })
   await until(() => item().state === 'paused')
-  assert.match(item().message, /^Paused/)
+  assert.match(item().message, /^已暂停/)
   const sentBefore = wx.requests.filter((r) => r.method === 'PUT').length
   page.resume({ currentTarget: { dataset: { id: item().id } } })
   await until(() => item().state === 'done', 60000)
-  assert.match(item().message, /^Resumed and stored as uploads\/u[0-9a-f]+\/default\/.+\.mp4$/)
+  assert.match(item().message, /^已续传并存储为 uploads\/u[0-9a-f]+\/default\/.+\.mp4$/)
   assert.equal(item().resumed, true)
   const parts = wx.requests.filter((r) => r.method === 'PUT')
   const sentAfter = parts.length - sentBefore
@@ -59,6 +59,6 @@ test('a large chat file: Pause, Resume (sending only the rest, marked resumed), 
   page.cancel({ currentTarget: { dataset: { id: item().id } } })
   await until(() => item().state === 'paused')
   page.discard({ currentTarget: { dataset: { id: item().id } } })
-  await until(() => item().message === 'Discarded.')
+  await until(() => item().message === '已放弃。')
   assert.equal(wx.requests.filter((r) => r.url.endsWith('/v1/multipart/abort')).length, 1)
 })

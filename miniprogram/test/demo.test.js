@@ -1,6 +1,6 @@
 'use strict'
 // The demo mini program's page logic, run in Node with the real-HTTP wx stand-in: choose files, upload each
-// with progress, plain-word results, download links.
+// with progress, plain-word results (in Chinese), download links.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -33,10 +33,10 @@ test('the demo page uploads chosen files and reports each in plain words', async
   await until(() => page.data.items.length === 2 && page.data.items.every((i) => i.state !== 'uploading'))
   const [emptyItem, photoItem] = page.data.items
   assert.equal(emptyItem.state, 'failed')
-  assert.equal(emptyItem.message, 'The file is empty.')
+  assert.equal(emptyItem.message, '文件是空的。')
   assert.equal(photoItem.state, 'done')
   assert.equal(photoItem.progress, 100)
-  assert.match(photoItem.message, /^Stored as uploads\/u[0-9a-f]+\/default\/.+\.jpg$/)
+  assert.match(photoItem.message, /^已存储为 uploads\/u[0-9a-f]+\/default\/.+\.jpg$/)
 
   const big = path.join(dir, 'big.bin')
   fs.writeFileSync(big, crypto.randomBytes(3 * 1024 * 1024))
@@ -46,14 +46,14 @@ test('the demo page uploads chosen files and reports each in plain words', async
   await until(() => bigItem().progress > 0)
   page.cancel({ currentTarget: { dataset: { id: bigItem().id } } })
   await until(() => bigItem().state === 'failed')
-  assert.equal(bigItem().message, 'Cancelled.')
+  assert.equal(bigItem().message, '已取消。')
 
   page.copyLink({ currentTarget: { dataset: { key: photoItem.key } } })
   await until(() => clipboard.length === 1)
   assert.match(clipboard[0], /x-oss-signature=/)
 })
 
-test('with MODERATION=wechat the demo shows "Checking…" and then WeChat\'s verdict', async (t) => {
+test('with MODERATION=wechat the demo shows "检测中…" and then WeChat\'s verdict', async (t) => {
   const stack = await startStack({ MODERATION: 'wechat', LOCAL_WECHAT_PUSH_DELAY: '0.1' })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ossgate-demo-mod-'))
   t.after(async () => { await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }); delete global.wx })
@@ -75,11 +75,42 @@ test('with MODERATION=wechat the demo shows "Checking…" and then WeChat\'s ver
     setData.call(this, changes)
   }
   page.chooseImages()
-  const done = (item) => item.check && item.check !== 'Checking…'
+  const done = (item) => item.check && item.check !== '检测中…'
   await until(() => page.data.items.length === 2 && page.data.items.every(done), 30000)
   const [riskyItem, cleanItem] = page.data.items
-  assert.ok(checks.has('Checking…'))
-  assert.equal(cleanItem.check, 'Passed WeChat\'s content check.')
-  assert.equal(riskyItem.check, 'Removed: WeChat judged it risky.')
+  assert.ok(checks.has('检测中…'))
+  assert.equal(cleanItem.check, '已通过微信内容安全检测。')
+  assert.equal(riskyItem.check, '已移除：微信判定其有风险。')
   assert.equal(riskyItem.key, '') // no download link for a removed upload
+})
+
+function loadFreshDemo (wx, baseUrl) {
+  const demoDir = path.join(__dirname, '..', 'demo') + path.sep
+  Object.keys(require.cache).filter((file) => file.startsWith(demoDir)).forEach((file) => delete require.cache[file])
+  return loadDemo(wx, baseUrl)
+}
+
+test('a picker failure is explained in Chinese; a cancelled picker says nothing', (t) => {
+  t.after(() => { delete global.wx })
+  const wx = createWx()
+  const modals = []
+  wx.showModal = (options) => modals.push(options)
+  const page = loadFreshDemo(wx, 'http://127.0.0.1:9')
+  wx.chooseMedia = ({ fail }) => fail({ errno: 112, errMsg: 'chooseMedia:fail api scope is not declared in the privacy agreement' })
+  page.chooseImages()
+  wx.chooseMessageFile = ({ fail }) => fail({ errno: 600002, errMsg: 'chooseMessageFile:fail url not in domain list' })
+  page.chooseChatFiles()
+  wx.chooseMedia = ({ fail }) => fail({ errMsg: 'chooseMedia:fail cancel' })
+  page.chooseImages()
+  assert.equal(modals.length, 2)
+  assert.equal(modals[0].title, '无法选择文件')
+  assert.match(modals[0].content, /^小程序的用户隐私保护指引中没有声明此接口/)
+  assert.match(modals[1].content, /^该地址的域名不在小程序的合法域名列表中/)
+})
+
+test('every hint rule of the client library has a Chinese wording in the demo', () => {
+  const { HINT_RULES } = require('../ossgate')
+  const { HINTS } = require('../demo/pages/index/text.js')
+  assert.ok(HINT_RULES.length >= 6)
+  for (const rule of HINT_RULES) assert.match(HINTS[rule.id] || '', /[\u4e00-\u9fff]/, rule.id)
 })

@@ -3,7 +3,8 @@
 // chat file again, even after the app restarted) sends only the rest, Discard drops it on OSS too.
 
 // A declared image type (pinned by the ticket) is what lets the server have WeChat check the picture.
-const { createAbortController, DEFAULT_MULTIPART_THRESHOLD, hintFor, inferContentType } = require('ossgate')
+const { createAbortController, DEFAULT_MULTIPART_THRESHOLD, inferContentType } = require('ossgate')
+const { TEXT, VERDICTS, plainWords, hint } = require('./text.js')
 
 const CHECK_INTERVAL_MS = 2000
 const CHECK_POLLS = 90 // WeChat answers within 30 minutes, usually within seconds; poll for 3 minutes
@@ -11,23 +12,6 @@ const CHECK_POLLS = 90 // WeChat answers within 30 minutes, usually within secon
 let nextId = 1
 const controllers = {}
 const files = {}
-
-function plainWords (error) {
-  const messages = {
-    network: 'The network failed. Check the connection and that the domain is on the legal-domain list.',
-    aborted: 'Cancelled.',
-    empty_file: 'The file is empty.',
-    file_unreadable: 'The file could not be read.',
-    ticket_refused: 'The server refused this file',
-    signer_unavailable: 'The server is busy; try again in a moment.',
-    oss_rejected: 'Storage refused the upload',
-    callback_failed: 'Uploaded, but the server was not told.',
-    login_failed: 'Signing in failed.',
-    complete_refused: 'The server refused to finish this upload'
-  }
-  const base = messages[error.code] || 'Upload failed'
-  return ['ticket_refused', 'oss_rejected', 'complete_refused'].indexOf(error.code) >= 0 ? base + ': ' + error.message : base
-}
 
 Page({
   data: { items: [] },
@@ -58,7 +42,7 @@ Page({
   // The picker failed (the privacy guide, a permission, ...): say what to do; a cancelled picker is silent.
   pickerFailed (error) {
     if (/cancel/.test(error.errMsg || '')) return
-    wx.showModal({ title: 'Could not pick files', content: hintFor(error) || error.errMsg || String(error), showCancel: false })
+    wx.showModal({ title: TEXT.pickFailed, content: hint(error) || error.errMsg || String(error), showCancel: false })
   },
 
   uploadAll (files) {
@@ -68,7 +52,7 @@ Page({
   uploadOne (file) {
     const id = nextId++
     const large = file.size >= DEFAULT_MULTIPART_THRESHOLD
-    const items = [{ id, name: file.name, progress: 0, state: 'uploading', message: 'Waiting…', large }].concat(this.data.items)
+    const items = [{ id, name: file.name, progress: 0, state: 'uploading', message: TEXT.waiting, large }].concat(this.data.items)
     this.setData({ items })
     files[id] = file
     this.start(id)
@@ -90,42 +74,37 @@ Page({
     getApp().uploader.upload(Object.assign(this.described(file), {
       signal: controller.signal,
       contentType: file.type,
-      onProgress: ({ progress }) => this.update(id, { progress: Math.round(progress * 100), message: 'Uploading…' })
+      onProgress: ({ progress }) => this.update(id, { progress: Math.round(progress * 100), message: TEXT.uploading })
     })).then((res) => {
       delete controllers[id]
       delete files[id]
       const size = res.data && res.data.width ? ' · ' + res.data.width + '×' + res.data.height : ''
-      const how = res.resumed ? 'Resumed and stored as ' : 'Stored as '
+      const how = res.resumed ? TEXT.resumedAndStored : TEXT.stored
       this.update(id, { state: 'done', progress: 100, message: how + res.key + size, key: res.key, resumed: Boolean(res.resumed) })
       if (res.data && res.data.moderation === 'pending') this.followCheck(id, res.key)
     }, (error) => {
       delete controllers[id]
       if (error.code === 'aborted' && file.size >= DEFAULT_MULTIPART_THRESHOLD) {
-        this.update(id, { state: 'paused', message: 'Paused. Resume sends only what is missing.' })
+        this.update(id, { state: 'paused', message: TEXT.paused })
         return
       }
       delete files[id]
-      this.update(id, { state: 'failed', message: plainWords(error), hint: error.hint || '' })
+      this.update(id, { state: 'failed', message: plainWords(error), hint: hint(error) })
     })
   },
 
   // MODERATION=wechat: WeChat checks the image or audio; its verdict arrives within minutes.
   followCheck (id, key, attempt = 0) {
-    const verdicts = {
-      pass: 'Passed WeChat\'s content check.',
-      review: 'WeChat flagged it for review.',
-      risky: 'Removed: WeChat judged it risky.'
-    }
-    this.update(id, { check: 'Checking…' })
+    this.update(id, { check: TEXT.checking })
     getApp().uploader.moderationStatus(key).then(({ moderation }) => {
-      if (verdicts[moderation]) {
-        this.update(id, { check: verdicts[moderation], key: moderation === 'risky' ? '' : key })
+      if (VERDICTS[moderation]) {
+        this.update(id, { check: VERDICTS[moderation], key: moderation === 'risky' ? '' : key })
       } else if (attempt < CHECK_POLLS) {
         setTimeout(() => this.followCheck(id, key, attempt + 1), CHECK_INTERVAL_MS)
       } else {
-        this.update(id, { check: 'Still being checked; look again later.' })
+        this.update(id, { check: TEXT.stillChecking })
       }
-    }, () => this.update(id, { check: 'Could not ask for the check\'s result.' }))
+    }, () => this.update(id, { check: TEXT.checkUnavailable }))
   },
 
   // What identifies the file for resuming: its path, or the chat file's name and modification time.
@@ -163,7 +142,7 @@ Page({
     if (!files[id]) return
     getApp().uploader.discard(this.described(files[id])).then(() => {
       delete files[id]
-      this.update(id, { state: 'failed', message: 'Discarded.' })
+      this.update(id, { state: 'failed', message: TEXT.discarded })
     }, (error) => this.update(id, { hint: plainWords(error) }))
   },
 
