@@ -37,9 +37,11 @@ $(S_STAMP): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	touch $@
 
-# The browser test drives Debian's chromium with playwright-core (no browser download).
+# The browser test drives Debian's chromium with playwright-core (no browser download); the demo page speaks
+# Chinese, so a CJK font too (else its screenshot shows empty boxes).
 chromium:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-wqy-microhei; }
 
 # Quota tests and `make bench` start Debian's redis-server on free ports (no persistence); installed when missing.
 REDIS_SERVER ?= /usr/bin/redis-server

@@ -159,8 +159,9 @@ export const DEFAULT_MULTIPART_THRESHOLD: number
  *  `{ errMsg, errno }` (legal domain list, privacy guide errno 104 / 112, clock skew, an expired ticket, ...). */
 export function hintFor(error: unknown, rules?: ReadonlyArray<HintRule>): string | undefined
 /** One hint rule: `when` lists alternatives; one matches when all its fields do (a RegExp tests a string field). */
-export interface HintRule { id: string; when: Array<Record<string, unknown>>; hint: string }
-/** The rules hintFor tries in order. Pass hintFor a copy with other `hint`s to word them in another language. */
+export interface HintRule { id: string; when: Array<Record<string, unknown>>; hint: string; /** the hint in Chinese */ zh?: string }
+/** The rules hintFor tries in order; each also has its hint in Chinese (`zh`): pass hintFor copies whose `hint` is
+ *  their `zh` for Chinese hints. */
 export const HINT_RULES: ReadonlyArray<HintRule>
 /** The content type for a file name's extension (jpg, png, heic, mp4, mov, mp3, m4a, pdf, txt, zip, ...); never
  *  an active type such as text/html or image/svg+xml; undefined when unknown. */

@@ -1,6 +1,7 @@
 'use strict'
 // A real browser: Playwright (playwright-core) drives Debian's chromium through the demo page served by
 // `make local`'s FC server; the file must land byte-identical. A screenshot is saved under test-output/.
+// The page follows the browser's language: Chinese for zh*, English otherwise.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -12,6 +13,7 @@ const { startStack, ROOT } = require('./stack')
 
 const CHROMIUM = process.env.OSSGATE_CHROMIUM || '/usr/bin/chromium'
 const OUTPUT = path.join(ROOT, 'test-output')
+const READY_ZH = 'text=就绪：请选择或拖入文件。'
 
 
 test('the browser demo uploads a file that lands byte-identical', async (t) => {
@@ -24,11 +26,13 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync']
   })
   t.after(async () => { await browser.close(); await stack.stop() })
-  const page = await browser.newPage({ viewport: { width: 900, height: 700 } })
+  const page = await browser.newPage({ viewport: { width: 900, height: 700 }, locale: 'zh-CN' })
   const pageErrors = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   await page.goto(stack.fc + '/demo/')
-  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  await page.waitForSelector(READY_ZH, { timeout: 15000 })
+  assert.equal(await page.locator('h1').textContent(), 'ossgate 浏览器演示')
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN')
 
   const header = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.from([0, 0, 2, 128, 0, 0, 1, 224])])
   const bytes = Buffer.concat([header, crypto.randomBytes(300 * 1024)])
@@ -42,7 +46,8 @@ test('the browser demo uploads a file that lands byte-identical', async (t) => {
   assert.equal(fetched.status, 200)
   assert.ok(fetched.body.equals(bytes), 'the stored object is byte-identical')
   assert.equal(await item.locator('progress').evaluate((p) => p.value), 1)
-  assert.equal(await item.locator('.stored').textContent(), 'stored: image/png, ' + bytes.length + ' bytes, 640×480')
+  assert.equal(await item.locator('.stored').textContent(), '已存储：image/png，' + bytes.length + ' 字节，640×480')
+  assert.match(await item.locator('a.download').textContent(), /^下载（链接有效期至 \d{4}-/)
   assert.deepEqual(pageErrors, [])
 
   fs.mkdirSync(OUTPUT, { recursive: true })
@@ -62,13 +67,13 @@ test('the browser demo: a 100 MB multipart upload, then a pause, a page reload a
       '--disable-background-networking', '--disable-component-update', '--disable-sync']
   })
   t.after(async () => { await browser.close(); await stack.stop(); fs.rmSync(dir, { recursive: true, force: true }) })
-  const page = await browser.newPage({ viewport: { width: 900, height: 700 } })
+  const page = await browser.newPage({ viewport: { width: 900, height: 700 }, locale: 'zh-CN' })
   const pageErrors = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   const puts = []
   page.on('request', (r) => { if (r.method() === 'PUT') puts.push(new URL(r.url()).searchParams.get('partNumber')) })
   await page.goto(stack.fc + '/demo/')
-  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  await page.waitForSelector(READY_ZH, { timeout: 15000 })
 
   // Playwright passes big files by path (buffers are limited to 50 MB)
   const big = path.join(dir, 'video.mp4')
@@ -97,12 +102,12 @@ test('the browser demo: a 100 MB multipart upload, then a pause, a page reload a
   await page.locator('li.paused').waitFor({ timeout: 10000 })
   const sentBefore = new Set(puts)
   await page.reload()
-  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  await page.waitForSelector(READY_ZH, { timeout: 15000 })
   puts.length = 0
   await page.setInputFiles('#files', medium)
   const resumed = page.locator('li.done')
   await resumed.waitFor({ timeout: 60000 })
-  assert.match(await resumed.locator('.resumed').textContent(), /resumed/)
+  assert.match(await resumed.locator('.resumed').textContent(), /^已续传/)
   assert.ok(puts.filter((n) => sentBefore.has(n)).length <= 3, 'only the parts in flight at the pause are sent again')
   assert.ok(puts.length < 24 * 0.6, 'about half is sent after the reload: ' + puts.length)
   const again = await get(await resumed.locator('a.download').getAttribute('href', { timeout: 10000 }))
@@ -112,7 +117,7 @@ test('the browser demo: a 100 MB multipart upload, then a pause, a page reload a
   await page.screenshot({ path: path.join(OUTPUT, 'browser-demo-resumed.png'), fullPage: true })
 })
 
-test('two files picked at once: one login, both land, both download links work', async (t) => {
+test('two files picked at once in an English browser: English text, one login, both land, both download links work', async (t) => {
   const { chromium } = require('playwright-core')
   const stack = await startStack()
   const browser = await chromium.launch({
@@ -121,13 +126,16 @@ test('two files picked at once: one login, both land, both download links work',
       '--disable-background-networking', '--disable-component-update', '--disable-sync']
   })
   t.after(async () => { await browser.close(); await stack.stop() })
-  const page = await browser.newPage()
+  const page = await browser.newPage({ locale: 'en-US' })
   const pageErrors = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   const logins = []
   page.on('request', (r) => { if (r.url().endsWith('/v1/session')) logins.push(r.url()) })
   await page.goto(stack.fc + '/demo/')
   await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  assert.equal(await page.locator('h1').textContent(), 'ossgate browser demo')
+  assert.equal(await page.locator('#drop').textContent(), 'Drop files here, or click to choose')
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
 
   const files = ['first.txt', 'second.txt'].map((name) => ({ name, mimeType: 'text/plain', buffer: crypto.randomBytes(2048) }))
   await page.setInputFiles('#files', files)
@@ -141,11 +149,12 @@ test('two files picked at once: one login, both land, both download links work',
     const fetched = await get(href)
     assert.equal(fetched.status, 200, file.name + ' downloads')
     assert.ok(fetched.body.equals(file.buffer), file.name + ' is byte-identical')
+    assert.match(await item.locator('a.download').textContent(), /^download \(link valid until \d{4}-/)
   }
   assert.deepEqual(pageErrors, [])
 })
 
-test('with MODERATION=wechat the browser demo shows "checking…" and then each verdict', async (t) => {
+test('with MODERATION=wechat the browser demo shows "检测中…" and then each verdict', async (t) => {
   const { chromium } = require('playwright-core')
   const stack = await startStack({ MODERATION: 'wechat', LOCAL_WECHAT_PUSH_DELAY: '0.1' })
   const browser = await chromium.launch({
@@ -154,15 +163,15 @@ test('with MODERATION=wechat the browser demo shows "checking…" and then each 
       '--disable-background-networking', '--disable-component-update', '--disable-sync']
   })
   t.after(async () => { await browser.close(); await stack.stop() })
-  const page = await browser.newPage()
+  const page = await browser.newPage({ locale: 'zh-CN' })
   const pageErrors = []
   page.on('pageerror', (e) => pageErrors.push(e.message))
   const checking = []
   await page.exposeFunction('sawChecking', (text) => checking.push(text))
   await page.goto(stack.fc + '/demo/')
-  await page.waitForSelector('text=Ready: choose or drop files.', { timeout: 15000 })
+  await page.waitForSelector(READY_ZH, { timeout: 15000 })
   await page.evaluate(() => new MutationObserver(() => {
-    document.querySelectorAll('.check').forEach((line) => { if (line.textContent === 'checking…') window.sawChecking(line.textContent) })
+    document.querySelectorAll('.check').forEach((line) => { if (line.textContent === '检测中…') window.sawChecking(line.textContent) })
   }).observe(document.body, { subtree: true, childList: true, characterData: true }))
 
   const png = Buffer.from('89504e470d0a1a0a', 'hex')
@@ -170,12 +179,12 @@ test('with MODERATION=wechat the browser demo shows "checking…" and then each 
     { name: 'clean.png', mimeType: 'image/png', buffer: Buffer.concat([png, crypto.randomBytes(1024)]) },
     { name: 'risky.png', mimeType: 'image/png', buffer: Buffer.concat([png, Buffer.from('OSSGATE-RISKY')]) }])
   await page.waitForFunction(() => Array.from(document.querySelectorAll('li .check'))
-    .filter((line) => line.textContent !== 'checking…').length === 2, null, { timeout: 30000 })
+    .filter((line) => line.textContent !== '检测中…').length === 2, null, { timeout: 30000 })
   assert.equal(await page.locator('li', { hasText: 'clean.png' }).locator('.check').textContent(),
-    'passed WeChat\'s content check')
+    '已通过微信内容安全检测')
   const risky = page.locator('li', { hasText: 'risky.png' })
-  assert.equal(await risky.locator('.check').textContent(), 'removed: WeChat judged it risky')
+  assert.equal(await risky.locator('.check').textContent(), '已移除：微信判定其有风险')
   assert.equal(await risky.getAttribute('class'), 'failed')
-  assert.ok(checking.length > 0, 'the page said "checking…" while WeChat checked')
+  assert.ok(checking.length > 0, 'the page said "检测中…" while WeChat checked')
   assert.deepEqual(pageErrors, [])
 })

@@ -107,10 +107,3 @@ test('a picker failure is explained in Chinese; a cancelled picker says nothing'
   assert.match(modals[0].content, /^小程序的用户隐私保护指引中没有声明此接口/)
   assert.match(modals[1].content, /^该地址的域名不在小程序的合法域名列表中/)
 })
-
-test('every hint rule of the client library has a Chinese wording in the demo', () => {
-  const { HINT_RULES } = require('../ossgate')
-  const { HINTS } = require('../demo/pages/index/text.js')
-  assert.ok(HINT_RULES.length >= 6)
-  for (const rule of HINT_RULES) assert.match(HINTS[rule.id] || '', /[\u4e00-\u9fff]/, rule.id)
-})

@@ -49,6 +49,16 @@ test('rules are data: a custom list is used instead of the built-in one', () => 
   assert.equal(hintFor({ errno: 112 }, rules), undefined)
 })
 
+test('every hint has a Chinese wording (zh), and rules reworded with it give Chinese hints', () => {
+  const { HINT_RULES } = require('../ossgate')
+  assert.equal(HINT_RULES, hints.RULES)
+  for (const rule of HINT_RULES) assert.match(rule.zh || '', /[\u4e00-\u9fff]/, rule.id)
+  const chinese = HINT_RULES.map((rule) => Object.assign({}, rule, { hint: rule.zh }))
+  assert.match(hintFor({ errno: 104, errMsg: 'chooseMedia:fail privacy permission is not authorized' }, chinese), /^用户尚未同意/)
+  assert.match(hintFor({ code: 'oss_rejected', ossCode: 'RequestTimeTooSkewed' }, chinese), /15 分钟/)
+  assert.equal(hintFor({ errno: 104 }), hints.RULES.find((r) => r.id === 'privacy_not_authorized').hint, 'English stays the default')
+})
+
 async function finalError (failure) {
   const adapter = createFakeAdapter({ request: () => Promise.resolve(ticketAnswer()), uploadFile: () => Promise.resolve(failure) })
   try {
