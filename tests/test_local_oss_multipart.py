@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import oss2
+import pytest
 
 from localoss import bucket, sdk_crc64
 from localoss import bkt, server  # noqa: F401 - fixtures
@@ -204,3 +205,24 @@ def test_large_parts_stream_to_disk(bkt):
         crc.update(chunk)
     assert result.crc == crc.crc
     bkt.abort_multipart_upload("mp/streamed.bin", upload_id)
+
+
+def test_listing_parts_of_an_upload_claimed_meanwhile_is_no_such_upload(tmp_path, monkeypatch):
+    """The race behind concurrent completes: one complete lists the parts just after another claimed the upload
+    (its folder renamed between the record check and the listing). OSS answers NoSuchUpload, not a 500."""
+    from local.oss.errors import OssError
+    from local.oss.uploads import Uploads
+
+    uploads = Uploads(str(tmp_path))
+    upload_id = uploads.initiate("mp/claimed.bin", {}, 0)
+    real_get = uploads.get
+
+    def get_then_claimed_by_another(upload_id_, key):
+        record = real_get(upload_id_, key)
+        monkeypatch.setattr(uploads, "get", real_get)
+        uploads.discard(uploads.claim(upload_id_, key))  # the other complete wins right here
+        return record
+    monkeypatch.setattr(uploads, "get", get_then_claimed_by_another)
+    with pytest.raises(OssError) as raised:
+        uploads.parts(upload_id, "mp/claimed.bin")
+    assert raised.value.code == "NoSuchUpload"

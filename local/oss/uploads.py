@@ -97,7 +97,10 @@ class Uploads:
     def parts(self, upload_id, key):
         """Every uploaded part's metadata, by part number."""
         self.get(upload_id, key)
-        return self._parts(self._folder(upload_id))
+        try:
+            return self._parts(self._folder(upload_id))
+        except FileNotFoundError:  # claimed by a complete or an abort since get(): gone, as OSS would say
+            raise no_such_upload(upload_id)
 
     def _parts(self, folder):
         found = []
