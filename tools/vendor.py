@@ -34,10 +34,8 @@ import tempfile
 import zipfile
 
 try:
-    from packaging.markers import Marker
     from packaging.requirements import Requirement
 except ImportError:  # a bare Python with pip only: pip carries packaging
-    from pip._vendor.packaging.markers import Marker
     from pip._vendor.packaging.requirements import Requirement
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

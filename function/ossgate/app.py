@@ -87,8 +87,9 @@ def create_upload(inv):
             extra_constants = moderation.callback_constants(
                 inv.config, inv.session_payload(), ticket_request.profile, ticket_request.content_type)
 
-        def callback_fields(key):
+        def pinned_callback(key):
             return {"callback": callbacks.ticket_callback_field(inv.config, key, extra_constants)}
+        callback_fields = pinned_callback
     ticket = tickets.upload_ticket(inv.config, inv.credentials(), user_id, ticket_request, inv.now,
                                    inv.app.random_id(), callback_fields)
     charge_ticket(inv, user_id, ticket_request.profile, ticket_request.size)
@@ -189,6 +190,8 @@ def moderation_status(inv):
     with moderation.oss_errors_as_upstream():
         state = moderation.state_of(inv.config, moderation.OssCalls(inv.config, inv.moderation_credentials()), key)
     return 200, {"key": key, "moderation": state}
+
+
 def initiate_multipart(inv):
     from . import multipart
 
