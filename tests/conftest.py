@@ -1,5 +1,6 @@
 import json
 import os
+import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,17 @@ ACCESS_KEY_ID = "LTAI5tTestKeyId"
 ACCESS_KEY_SECRET = "test-secret-Zq8vX2pL9mN4bR7t"
 SECURITY_TOKEN = "CAIStestSecurityToken0123456789abcdef"
 FIXED_NOW = datetime(2026, 11, 29, 23, 10, 0, tzinfo=timezone.utc)
+
+
+def stop_process(process, timeout=10):
+    """SIGTERM a server the test started, then SIGKILL it if it has not exited within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
 
 
 def load_vectors(name):

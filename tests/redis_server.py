@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 import time
 
+from conftest import stop_process
+
 REDIS_SERVER = os.environ.get("OSSGATE_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -64,13 +66,8 @@ class RedisServer:
             self.process.wait(timeout=10)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process:
+            stop_process(self.process)
         if self.directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 

@@ -5,14 +5,13 @@ import os
 import re
 import secrets
 import select
-import signal
 import socket
 import subprocess
 import sys
 import threading
 from contextlib import contextmanager
 
-from conftest import ROOT
+from conftest import ROOT, stop_process
 
 BUCKET = "sdk-bucket"
 REGION = "cn-hangzhou"
@@ -52,12 +51,7 @@ def local_oss(data_dir, with_token, same_as=None):
             raise RuntimeError("local.oss did not start: %r %s" % (line, process.stderr.read()))
         yield LocalOssProcess("http://127.0.0.1:%s" % match.group(1), ACCESS_KEY_ID, secret, token, data_dir)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process)
         process.stdout.close()
         process.stderr.close()
 

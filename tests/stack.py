@@ -2,14 +2,13 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from contextlib import contextmanager
 
-from conftest import ROOT
+from conftest import ROOT, stop_process
 
 
 def drain(process):
@@ -51,9 +50,4 @@ def local_stack(data_dir, **env_overrides):
         info["output"] = drain(process)
         yield info
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process)

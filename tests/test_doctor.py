@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, stop_process
 
 sys.path.insert(0, str(ROOT / "tools"))
 import doctor  # noqa: E402
@@ -62,12 +62,7 @@ class Servers:
 
     def stop(self):
         for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, timeout=5)
 
 
 def _base_env():
